@@ -1,0 +1,106 @@
+package inject
+
+import (
+	"strings"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/utils/ptr"
+)
+
+// proxyUser is the numeric user and group HAProxy runs as: nobody, which owns nothing.
+const proxyUser int64 = 65534
+
+// Container returns the haproxy container for s. The injector owns it: it is rebuilt on every
+// injection, keeping only the resources a user set. Every field the API server would default is
+// set explicitly, so injecting a stored (defaulted) DaemonSet again produces no patch.
+func Container(s Settings, resources corev1.ResourceRequirements) corev1.Container {
+	ports := make([]corev1.ContainerPort, len(s.Components))
+	for i, c := range s.Components {
+		ports[i] = corev1.ContainerPort{Name: c.PortName, ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}
+	}
+	if len(resources.Limits) == 0 && len(resources.Requests) == 0 && len(resources.Claims) == 0 {
+		resources = DefaultResources()
+	}
+	return corev1.Container{
+		Name:            ContainerName,
+		Image:           s.Image,
+		ImagePullPolicy: pullPolicy(s.Image),
+		Env: []corev1.EnvVar{{
+			Name: NodeIPEnv,
+			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
+				APIVersion: "v1", FieldPath: "status.hostIP",
+			}},
+		}},
+		Ports:        ports,
+		Resources:    resources,
+		VolumeMounts: []corev1.VolumeMount{{Name: VolumeName, MountPath: ConfigDir, ReadOnly: true}},
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			RunAsNonRoot:             ptr.To(true),
+			RunAsUser:                ptr.To(proxyUser),
+			RunAsGroup:               ptr.To(proxyUser),
+			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+	}
+}
+
+// DefaultResources are the proxy's requests and limits when the user set none: HAProxy forwarding
+// a few scrapes a minute needs very little.
+func DefaultResources() corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("10m"),
+			corev1.ResourceMemory: resource.MustParse("32Mi"),
+		},
+		Limits: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse("100m"),
+			corev1.ResourceMemory: resource.MustParse("64Mi"),
+		},
+	}
+}
+
+// pullPolicy is the policy the API server would default: Always for :latest or no tag.
+func pullPolicy(image string) corev1.PullPolicy {
+	if strings.Contains(image, "@") {
+		return corev1.PullIfNotPresent
+	}
+	last := image[strings.LastIndex(image, "/")+1:]
+	if i := strings.LastIndex(last, ":"); i < 0 || last[i+1:] == "latest" {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
+}
+
+// Volume returns the config volume: the ConfigMap called name, projecting only haproxy.cfg.
+func Volume(name string) corev1.Volume {
+	return corev1.Volume{
+		Name: VolumeName,
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name},
+			Items:                []corev1.KeyToPath{{Key: ConfigKey, Path: ConfigKey}},
+			DefaultMode:          ptr.To(corev1.ConfigMapVolumeSourceDefaultMode),
+		}},
+	}
+}
+
+// Toleration is the toleration that lets the proxy run on control-plane nodes.
+func Toleration() corev1.Toleration {
+	return corev1.Toleration{Key: ControlPlaneTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+}
+
+// tolerated reports whether ts already tolerate the control-plane taint.
+func tolerated(ts []corev1.Toleration) bool {
+	taint := corev1.Taint{Key: ControlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}
+	for i := range ts {
+		if ts[i].ToleratesTaint(logr.Discard(), &taint, false) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,57 @@
+package inject
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/metrics-proxy/injector/webhook/components"
+)
+
+// Settings are the choices a DaemonSet or ConfigMap makes through its annotations, validated.
+type Settings struct {
+	// Components are the components to proxy, in canonical order.
+	Components []components.Component
+	// ConfigMap is the name of the ConfigMap that holds haproxy.cfg.
+	ConfigMap string
+	// Image is the proxy image.
+	Image string
+}
+
+// imageRef is a permissive form of a container image reference: registry/path[:tag][@digest],
+// lower-case path components, no blanks. It rejects what no registry could serve.
+var imageRef = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?` +
+	`(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+
+// ParseSettings reads the metrics-proxy.io annotations, applying the defaults for absent ones.
+// An invalid value is an error that names the annotation and the value.
+func ParseSettings(annotations map[string]string, defaultImage string) (Settings, error) {
+	s := Settings{Components: components.All(), ConfigMap: DefaultConfigMap, Image: defaultImage}
+	var errs []string
+	if v, ok := annotations[ComponentsAnnotation]; ok {
+		cs, err := components.Parse(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("annotation %s: %q: %v", ComponentsAnnotation, v, err))
+		}
+		s.Components = cs
+	}
+	if v, ok := annotations[ConfigMapAnnotation]; ok {
+		if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid ConfigMap name: %s",
+				ConfigMapAnnotation, v, strings.Join(msgs, "; ")))
+		}
+		s.ConfigMap = v
+	}
+	if v, ok := annotations[ImageAnnotation]; ok {
+		if !imageRef.MatchString(v) {
+			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid image reference", ImageAnnotation, v))
+		}
+		s.Image = v
+	}
+	if len(errs) > 0 {
+		return Settings{}, fmt.Errorf("%w: %s", ErrInvalidAnnotation, strings.Join(errs, "; "))
+	}
+	return s, nil
+}

@@ -1,0 +1,67 @@
+package inject
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Status is the value of the metrics-proxy.io/status annotation, as JSON.
+type Status struct {
+	// Version is the version of the injector that injected the DaemonSet.
+	Version string `json:"version"`
+	// Hash is a hash of everything the injector set: container, volume, toleration, host network.
+	Hash string `json:"hash"`
+}
+
+// statusOf computes the status annotation of an injected DaemonSet.
+func statusOf(ds *appsv1.DaemonSet, version string) (string, error) {
+	spec := &ds.Spec.Template.Spec
+	injected := struct {
+		Container   *corev1.Container `json:"container"`
+		Volume      *corev1.Volume    `json:"volume"`
+		HostNetwork bool              `json:"hostNetwork"`
+		DNSPolicy   corev1.DNSPolicy  `json:"dnsPolicy"`
+		Toleration  corev1.Toleration `json:"toleration"`
+	}{
+		Container:   findContainer(spec.Containers),
+		Volume:      findVolume(spec.Volumes),
+		HostNetwork: spec.HostNetwork,
+		DNSPolicy:   spec.DNSPolicy,
+		Toleration:  Toleration(),
+	}
+	data, err := json.Marshal(injected)
+	if err != nil {
+		return "", fmt.Errorf("hash injected spec: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	out, err := json.Marshal(Status{Version: version, Hash: hex.EncodeToString(sum[:8])})
+	if err != nil {
+		return "", fmt.Errorf("encode status: %w", err)
+	}
+	return string(out), nil
+}
+
+// findContainer returns the haproxy container of cs, or nil.
+func findContainer(cs []corev1.Container) *corev1.Container {
+	for i := range cs {
+		if cs[i].Name == ContainerName {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// findVolume returns the config volume of vs, or nil.
+func findVolume(vs []corev1.Volume) *corev1.Volume {
+	for i := range vs {
+		if vs[i].Name == VolumeName {
+			return &vs[i]
+		}
+	}
+	return nil
+}
