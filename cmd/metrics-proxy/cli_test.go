@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/manifest"
+)
+
+// TestCLIErrors: every failure names what failed and exits with the documented code.
+func TestCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		return p
+	}
+	ds := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: p\n"
+	badYAML := write("bad.yaml", ds+"---\nkind: [unclosed\n")
+	notObject := write("list.yaml", "- a\n- b\n")
+	noKind := write("nokind.yaml", "metadata: {name: x}\n")
+	badAnnotation := write("annotation.yaml", ds+"  annotations:\n    metrics-proxy.io/components: kube-proxy,kubelet\n")
+	badImage := write("image.yaml", ds+"  annotations:\n    metrics-proxy.io/image: 'Not An Image'\n")
+	wrongType := write("wrongtype.yaml", ds+"spec:\n  template:\n    spec:\n      containers: 3\n")
+
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		code  int
+		want  []string
+	}{
+		{"malformed YAML names file and document", []string{"inject", "-f", badYAML}, "", exitUsage, []string{badYAML, "document 2"}},
+		{"a list is not an object", []string{"inject", "-f", notObject}, "", exitUsage, []string{notObject, "document 1", "not a mapping"}},
+		{"no kind", []string{"inject", "-f", noKind}, "", exitUsage, []string{"document 1", "apiVersion and kind"}},
+		{"stdin is named", []string{"inject", "-f", "-"}, "a: [", exitUsage, []string{"<stdin>: document 1"}},
+		{"missing file", []string{"inject", "-f", filepath.Join(dir, "absent.yaml")}, "", exitUsage, []string{"absent.yaml"}},
+		{"no -f", []string{"inject"}, "", exitUsage, []string{"filename"}},
+		{"unknown component is rejected", []string{"inject", "-f", badAnnotation}, "", exitRejected,
+			[]string{"document 1", "DaemonSet p", "metrics-proxy.io/components", `"kube-proxy,kubelet"`, `unknown component "kubelet"`}},
+		{"bad image is rejected", []string{"inject", "-f", badImage}, "", exitRejected, []string{"metrics-proxy.io/image", `"Not An Image"`}},
+		{"wrong field type", []string{"inject", "-f", wrongType}, "", exitUsage, []string{"document 1", "DaemonSet"}},
+		{"render: unknown component", []string{"render", "--components", "kubelet"}, "", exitUsage, []string{"--components", "kubelet"}},
+		{"render: bad scraper", []string{"render", "--scraper", "prometheus"}, "", exitUsage, []string{"--scraper", "NAMESPACE/SERVICEACCOUNT"}},
+		{"unknown command", []string{"frobnicate"}, "", exitUsage, []string{"frobnicate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			assert.Equal(t, tt.code, code, "stderr: %s", stderr.String())
+			for _, w := range tt.want {
+				assert.Contains(t, stderr.String(), w)
+			}
+			assert.Empty(t, stdout.String(), "nothing half-written on failure")
+		})
+	}
+}
+
+// TestInjectStdin: "-" reads standard input.
+func TestInjectStdin(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	stub := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: p, namespace: obs}\nspec: {template: {spec: {containers: []}}}\n"
+	require.Equal(t, exitOK, run(context.Background(), []string{"inject", "-f", "-"}, strings.NewReader(stub), &stdout, &stderr), stderr.String())
+	var ds appsv1.DaemonSet
+	require.NoError(t, yaml.UnmarshalStrict(stdout.Bytes(), &ds))
+	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
+	assert.Equal(t, inject.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
+	assert.Contains(t, ds.Annotations, inject.StatusAnnotation)
+}
+
+// TestRender: the rendered setup is the seed's, parametrised, and its stub injects into a proxy
+// that mounts the rendered ConfigMap.
+func TestRender(t *testing.T) {
+	version = goldenVersion
+	out := runCLI(t, "render", "--namespace", "monitoring", "--components", "etcd,kube-scheduler", "--scraper", "prom/scraper")
+	docs, err := manifest.Read(bytes.NewReader(out))
+	require.NoError(t, err)
+	require.Len(t, docs, 4)
+
+	var cm corev1.ConfigMap
+	require.NoError(t, yaml.UnmarshalStrict(docs[0].YAML, &cm))
+	assert.Equal(t, "monitoring", cm.Namespace)
+	assert.Equal(t, inject.ConfigLabelValue, cm.Labels[inject.ConfigLabel])
+	assert.Contains(t, cm.Data[inject.ConfigKey], "bind ${NODE_IP}:2381")
+	assert.Contains(t, cm.Data[inject.ConfigKey], "bind ${NODE_IP}:10259")
+	assert.NotContains(t, cm.Data[inject.ConfigKey], "10249")
+
+	var role rbacv1.ClusterRole
+	require.NoError(t, yaml.UnmarshalStrict(docs[2].YAML, &role))
+	assert.Equal(t, []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}, role.Rules)
+	var binding rbacv1.ClusterRoleBinding
+	require.NoError(t, yaml.UnmarshalStrict(docs[3].YAML, &binding))
+	assert.Equal(t, manifest.MetricsReaderRole, binding.RoleRef.Name)
+	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "scraper", Namespace: "prom"}}, binding.Subjects)
+
+	injected, err := manifest.Inject(docs, inject.Config{Version: goldenVersion})
+	require.NoError(t, err)
+	var ds appsv1.DaemonSet
+	require.NoError(t, yaml.UnmarshalStrict(injected[1].YAML, &ds))
+	assert.Equal(t, "true", ds.Labels[inject.InjectLabel])
+	pod := ds.Spec.Template.Spec
+	require.Len(t, pod.Containers, 1)
+	assert.Len(t, pod.Containers[0].Ports, 2, "one port per rendered component")
+	assert.Equal(t, cm.Name, pod.Volumes[0].ConfigMap.Name, "the stub mounts the rendered ConfigMap")
+	assert.Equal(t, docs[0].YAML, injected[0].YAML, "the rendered ConfigMap is complete already")
+}
+
+func TestVersion(t *testing.T) {
+	version = "v9.9.9-test"
+	assert.Equal(t, "metrics-proxy v9.9.9-test\n", string(runCLI(t, "version")))
+}

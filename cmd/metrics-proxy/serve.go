@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+
+	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// serveFlags are the flags of `metrics-proxy serve`.
+type serveFlags struct {
+	kubeconfig, logFormat string
+	verbosity             int
+	server                admission.ServerOptions
+}
+
+// newServeCommand is `metrics-proxy serve`.
+func newServeCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the admission webhook server (TLS webhooks, /metrics, /healthz, /readyz)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd, f.logFormat, f.verbosity)
+			if err != nil {
+				return err
+			}
+			ctrl.SetLogger(logger)
+			cfg, err := restConfig(f.kubeconfig)
+			if err != nil {
+				return err
+			}
+			o := f.server
+			o.Inject.Version = version
+			o.Logger = logger
+			mgr, err := admission.NewManager(cfg, o)
+			if err != nil {
+				return err
+			}
+			logger.Info("starting metrics-proxy", "version", version, "port", o.Port, "certDir", o.CertDir)
+			if err := mgr.Start(cmd.Context()); err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster, then $KUBECONFIG, then ~/.kube/config")
+	fs.StringVar(&f.server.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key, reloaded on change")
+	fs.StringVar(&f.server.Host, "host", "", "address the webhook server listens on; empty: all")
+	fs.IntVar(&f.server.Port, "port", 9443, "port of the webhook server")
+	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
+	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
+	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", inject.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
+	return cmd
+}
+
+// newLogger builds the process logger: logr over log/slog, writing to the command's stderr.
+func newLogger(cmd *cobra.Command, format string, verbosity int) (logr.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.Level(-verbosity)}
+	switch format {
+	case "json":
+		return logr.FromSlogHandler(slog.NewJSONHandler(cmd.ErrOrStderr(), opts)), nil
+	case "text":
+		return logr.FromSlogHandler(slog.NewTextHandler(cmd.ErrOrStderr(), opts)), nil
+	default:
+		return logr.Logger{}, fmt.Errorf("--log-format %q: want json or text", format)
+	}
+}
+
+// restConfig loads the API server connection from --kubeconfig or the usual places.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("load kubeconfig %s: %w", kubeconfig, err)
+		}
+		return cfg, nil
+	}
+	cfg, err := config.GetConfig()
+	if err != nil {
+		return nil, fmt.Errorf("load kubeconfig: %w", err)
+	}
+	return cfg, nil
+}

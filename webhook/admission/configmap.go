@@ -1,0 +1,36 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// ConfigMapFiller is the mutating handler for proxy ConfigMaps: it fills a stub's haproxy.cfg.
+type ConfigMapFiller struct{}
+
+var _ admission.Handler = ConfigMapFiller{}
+
+// Handle implements admission.Handler.
+func (ConfigMapFiller) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return decided(ctx, req, OutcomeSkipped, "operation "+string(req.Operation), admission.Allowed(""))
+	}
+	out, err := inject.ConfigMapJSON(req.Object.Raw)
+	switch {
+	case errors.Is(err, inject.ErrInvalidAnnotation):
+		msg := fmt.Sprintf("ConfigMap %s/%s: %v", req.Namespace, req.Name, err)
+		return decided(ctx, req, OutcomeDenied, err.Error(), admission.Denied(msg))
+	case err != nil:
+		return decided(ctx, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
+	}
+	resp := admission.PatchResponseFromRaw(req.Object.Raw, out)
+	outcome, reason := patchOutcome(resp)
+	return decided(ctx, req, outcome, reason, resp)
+}

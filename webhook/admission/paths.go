@@ -1,0 +1,9 @@
+package admission
+
+// HTTP paths of the webhooks; the webhook configurations in deploy/ name the same paths.
+const (
+	// MutateDaemonSetPath injects DaemonSets.
+	MutateDaemonSetPath = "/mutate-apps-v1-daemonset"
+	// MutateConfigMapPath fills stub proxy ConfigMaps.
+	MutateConfigMapPath = "/mutate-v1-configmap"
+)
