@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
+# and the kubectl the tests drive it with
 # from the Go module proxy into bin/, skipping binaries that are already there and current.
 # The first build takes minutes on two cores; every step says what it is doing.
 set -euo pipefail
@@ -41,11 +42,11 @@ minor=${k8s_version#v*.}; minor=${minor%%.*}
 vpkg=k8s.io/component-base/version
 k8s_ldflags="-s -w -X $vpkg.gitVersion=$k8s_version -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
 
-want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler}
+want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl}
 for name in $want; do
   case $name in
     etcd) build etcd "$etcd_version" etcd go.etcd.io/etcd/server/v3 "-s -w" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
       build "$name" "$k8s_version" kubernetes "k8s.io/kubernetes/cmd/$name" "$k8s_ldflags" ;;
     *) echo "build-control-plane: unknown binary $name" >&2; exit 2 ;;
   esac

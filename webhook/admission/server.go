@@ -59,6 +59,7 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
 	}
-	Register(hook, Options{Inject: o.Inject, Reader: mgr.GetClient()})
+	// GetWebhookServer, not hook: the manager runs the server only once it has been asked for it.
+	Register(mgr.GetWebhookServer(), Options{Inject: o.Inject, Reader: mgr.GetClient()})
 	return mgr, nil
 }

@@ -1,0 +1,402 @@
+package haproxy_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/metrics-proxy/injector/webhook/haproxy"
+)
+
+const seedPath = "../inject/testdata/seed-haproxy.cfg"
+
+func readSeed(t testing.TB) []byte {
+	t.Helper()
+	src, err := os.ReadFile(seedPath)
+	require.NoError(t, err)
+	return src
+}
+
+// summary is a section in short: kind, name, header line and directive lines.
+type summary struct {
+	Kind  haproxy.SectionKind
+	Name  string
+	Line  int
+	Lines []int
+}
+
+func summarize(cfg *haproxy.Config) []summary {
+	var out []summary
+	for _, s := range cfg.Sections {
+		sum := summary{Kind: s.Kind, Name: s.Name, Line: s.Line}
+		for _, d := range s.Directives {
+			sum.Lines = append(sum.Lines, d.Line)
+		}
+		out = append(out, sum)
+	}
+	return out
+}
+
+func TestParseSeed(t *testing.T) {
+	cfg, err := haproxy.Parse(readSeed(t))
+	require.NoError(t, err)
+	assert.Equal(t, 34, cfg.Lines)
+	assert.False(t, cfg.MissingFinalNewline)
+	// The seed has no global section: defaults, then a frontend and a backend per component.
+	assert.Equal(t, []summary{
+		{haproxy.Defaults, "", 1, []int{2, 3, 4, 5, 6}},
+		{haproxy.Frontend, "kube-proxy", 8, []int{9, 10, 11}},
+		{haproxy.Backend, "kube-proxy", 12, []int{13}},
+		{haproxy.Frontend, "kube-controller-manager", 15, []int{16, 17, 18}},
+		{haproxy.Backend, "kube-controller-manager", 19, []int{20}},
+		{haproxy.Frontend, "kube-scheduler", 22, []int{23, 24, 25}},
+		{haproxy.Backend, "kube-scheduler", 26, []int{27}},
+		{haproxy.Frontend, "etcd", 29, []int{30, 31, 32}},
+		{haproxy.Backend, "etcd", 33, []int{34}},
+	}, summarize(cfg))
+
+	fe := cfg.Sections[1]
+	assert.Equal(t, "frontend kube-proxy", fe.Header.Raw)
+	assert.Equal(t, []string{"frontend", "kube-proxy"}, fe.Header.Words())
+	bind := fe.Directives[0]
+	assert.Equal(t, haproxy.Statement, bind.Kind)
+	assert.Equal(t, "bind", bind.Keyword)
+	assert.Equal(t, "  bind ${NODE_IP}:10249", bind.Raw)
+	require.Len(t, bind.Args, 1)
+	assert.Equal(t, haproxy.Word{Raw: "${NODE_IP}:10249", Value: "${NODE_IP}:10249", Col: 8, HasVar: true}, bind.Args[0])
+	assert.Equal(t, []string{"http-request", "deny", "if", "!{", "path", "/metrics", "}"}, fe.Directives[1].Words())
+	assert.Equal(t, []string{"server", "kube-controller-manager", "127.0.0.1:10257", "ssl", "verify", "none", "check"},
+		cfg.Sections[4].Directives[0].Words())
+}
+
+func TestParseSeedWithGlobalAndCRLF(t *testing.T) {
+	src := "global\r\n  log stdout format raw local0\r\n\r\n" + strings.ReplaceAll(string(readSeed(t)), "\n", "\r\n")
+	cfg, err := haproxy.Parse([]byte(src))
+	require.NoError(t, err)
+	require.Len(t, cfg.Sections, 10)
+	assert.Equal(t, haproxy.Global, cfg.Sections[0].Kind)
+	assert.Equal(t, []string{"log", "stdout", "format", "raw", "local0"}, cfg.Sections[0].Directives[0].Words())
+	assert.Equal(t, "  log stdout format raw local0", cfg.Sections[0].Directives[0].Raw, "the CR of CRLF is not part of the line")
+	assert.Equal(t, haproxy.Defaults, cfg.Sections[1].Kind)
+	assert.Equal(t, 4, cfg.Sections[1].Line)
+	assert.Equal(t, 11, cfg.Sections[2].Line)
+	assert.Equal(t, "${NODE_IP}:10249", cfg.Sections[2].Directives[0].Args[0].Value)
+}
+
+func TestParseSectionKinds(t *testing.T) {
+	kinds := []haproxy.SectionKind{
+		haproxy.Global, haproxy.Defaults, haproxy.Frontend, haproxy.Backend, haproxy.Listen,
+		haproxy.Cache, haproxy.FCGIApp, haproxy.HTTPErrors, haproxy.LogForward, haproxy.Mailers,
+		haproxy.NamespaceList, haproxy.Peers, haproxy.Program, haproxy.Resolvers, haproxy.Ring,
+		haproxy.Userlist, haproxy.SPOEAgent, haproxy.SPOEGroup, haproxy.SPOEMessage, haproxy.ACME,
+		haproxy.CrtStore, haproxy.Healthcheck, haproxy.LogProfile, haproxy.Traces, haproxy.Ruleset,
+	}
+	for _, kind := range kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			assert.True(t, haproxy.IsSectionKeyword(string(kind)))
+			header := string(kind)
+			if kind != haproxy.Global {
+				header += " s1"
+			}
+			cfg, err := haproxy.Parse([]byte(header + "\n  some-keyword arg\n"))
+			require.NoError(t, err)
+			require.Len(t, cfg.Sections, 1)
+			s := cfg.Sections[0]
+			assert.Equal(t, kind, s.Kind)
+			assert.Equal(t, 1, s.Line)
+			if kind != haproxy.Global {
+				assert.Equal(t, "s1", s.Name)
+			}
+			require.Len(t, s.Directives, 1)
+			assert.Equal(t, 2, s.Directives[0].Line)
+		})
+	}
+	for _, kw := range []string{"Frontend", "front-end", "bind", "", "no", "section"} {
+		assert.False(t, haproxy.IsSectionKeyword(kw), kw)
+	}
+}
+
+func TestParseSectionHeaders(t *testing.T) {
+	tests := []struct {
+		name       string
+		header     string
+		kind       haproxy.SectionKind
+		wantName   string
+		wantFrom   string
+		wantErrCol int // -1: no error
+	}{
+		{"anonymous defaults", "defaults", haproxy.Defaults, "", "", -1},
+		{"named defaults", "defaults base", haproxy.Defaults, "base", "", -1},
+		{"anonymous defaults from", "defaults from base", haproxy.Defaults, "", "base", -1},
+		{"named defaults from", "defaults http from base", haproxy.Defaults, "http", "base", -1},
+		{"defaults named from", "defaults from", haproxy.Defaults, "from", "", -1},
+		{"defaults extra argument", "defaults a b", haproxy.Defaults, "a", "", 12},
+		{"defaults from without name", "defaults a from", haproxy.Defaults, "a", "", 12},
+		{"frontend", "frontend fe", haproxy.Frontend, "fe", "", -1},
+		{"frontend from", "frontend fe from base", haproxy.Frontend, "fe", "base", -1},
+		{"backend from", "backend be from base", haproxy.Backend, "be", "base", -1},
+		{"listen from", "listen li from base", haproxy.Listen, "li", "base", -1},
+		{"quoted names", `frontend "fe" 'from' "base"`, haproxy.Frontend, "fe", "base", -1},
+		{"frontend without name", "frontend", haproxy.Frontend, "", "", 0},
+		{"frontend empty name", `frontend ""`, haproxy.Frontend, "", "", 0},
+		{"legacy listen address", "listen li 0.0.0.0:80", haproxy.Listen, "li", "", 11},
+		{"from without defaults name", "backend be from", haproxy.Backend, "be", "", 12},
+		{"argument after from", "frontend fe from base x", haproxy.Frontend, "fe", "base", 23},
+		{"global", "global", haproxy.Global, "", "", -1},
+		{"global with argument", "global x", haproxy.Global, "", "", 8},
+		{"other sections take any arguments", "peers p extra", haproxy.Peers, "p", "", -1},
+		{"quoted section keyword", `"frontend" fe`, haproxy.Frontend, "fe", "", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := haproxy.Parse([]byte(tt.header + "\n"))
+			require.Len(t, cfg.Sections, 1, "a malformed header still opens its section")
+			s := cfg.Sections[0]
+			assert.Equal(t, tt.kind, s.Kind)
+			assert.Equal(t, tt.wantName, s.Name)
+			assert.Equal(t, tt.wantFrom, s.From)
+			assert.Equal(t, tt.header, s.Header.Raw)
+			if tt.wantErrCol < 0 {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, haproxy.ErrInvalidSectionHeader)
+			var serr *haproxy.SyntaxError
+			require.ErrorAs(t, err, &serr)
+			assert.Equal(t, 1, serr.Line)
+			assert.Equal(t, tt.wantErrCol, serr.Col, serr.Error())
+		})
+	}
+}
+
+func TestParseStructure(t *testing.T) {
+	src := `# leading comment
+maxconn 10
+global
+  daemon
+defaults web from base
+  mode http
+
+frontend fe from web
+  bind :80
+backend be
+  server s 127.0.0.1:80
+`
+	cfg, err := haproxy.Parse([]byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, 11, cfg.Lines)
+	assert.Equal(t, []summary{
+		{haproxy.NoSection, "", 2, []int{2}},
+		{haproxy.Global, "", 3, []int{4}},
+		{haproxy.Defaults, "web", 5, []int{6}},
+		{haproxy.Frontend, "fe", 8, []int{9}},
+		{haproxy.Backend, "be", 10, []int{11}},
+	}, summarize(cfg))
+	assert.Equal(t, haproxy.Directive{}, cfg.Sections[0].Header, "the pseudo-section has no header")
+	assert.Equal(t, "maxconn", cfg.Sections[0].Directives[0].Keyword)
+	assert.Equal(t, "base", cfg.Sections[2].From)
+	assert.Equal(t, "web", cfg.Sections[3].From)
+}
+
+func TestParseLines(t *testing.T) {
+	tests := []struct {
+		name        string
+		src         string
+		lines       int
+		missingLF   bool
+		directives  []int
+		lastLineRaw string
+	}{
+		{"empty", "", 0, false, nil, ""},
+		{"only a newline", "\n", 1, false, nil, ""},
+		{"comments and blanks", "# a\n\n   \n\t# b\n", 4, false, nil, ""},
+		{"missing final newline", "global\n  daemon", 2, true, []int{2}, "  daemon"},
+		{"missing final newline after CR", "global\r\n  daemon\r", 2, true, []int{2}, "  daemon"},
+		{"CRLF", "global\r\n  daemon\r\n", 2, false, []int{2}, "  daemon"},
+		{"trailing backslash is no continuation", "global\n  daemon \\\n  quiet\n", 3, false, []int{2, 3}, "  quiet"},
+		{"empty first word is kept", "global\n\"\" daemon\n", 2, false, []int{2}, `"" daemon`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := haproxy.Parse([]byte(tt.src))
+			require.NoError(t, err)
+			assert.Equal(t, tt.lines, cfg.Lines)
+			assert.Equal(t, tt.missingLF, cfg.MissingFinalNewline)
+			var lines []int
+			var last string
+			for _, s := range cfg.Sections {
+				for _, d := range s.Directives {
+					lines = append(lines, d.Line)
+					last = d.Raw
+				}
+			}
+			assert.Equal(t, tt.directives, lines)
+			assert.Equal(t, tt.lastLineRaw, last)
+		})
+	}
+}
+
+func TestParseLineErrors(t *testing.T) {
+	words64 := "log-format" + strings.Repeat(" w", 63)
+	tests := []struct {
+		name string
+		line string
+		want error
+		col  int
+	}{
+		{"NUL byte", "  bind a\x00b", haproxy.ErrNUL, 9},
+		{"carriage return inside a line", "  bind a\rb", haproxy.ErrCarriageReturn, 9},
+		{"carriage return before CRLF", "  bind a\r\r", haproxy.ErrCarriageReturn, 9},
+		{"line too long", "  description " + strings.Repeat("x", haproxy.MaxLineLength), haproxy.ErrLineTooLong, 0},
+		{"65 words", words64 + " w", haproxy.ErrTooManyWords, 0},
+		{"64 words and a trailing blank", words64 + " ", haproxy.ErrTooManyWords, 0},
+		{"64 words and a comment", words64 + " # c", haproxy.ErrTooManyWords, 0},
+		{"unterminated quote", `  bind "a`, haproxy.ErrUnterminatedQuote, 8},
+		{"invalid escape", `  bind \xZZ`, haproxy.ErrInvalidEscape, 8},
+		{"invalid variable", `  bind "$1"`, haproxy.ErrInvalidVariable, 10},
+		{"empty scope", "[]", haproxy.ErrInvalidScope, 1},
+		{"unclosed scope", "  [abc", haproxy.ErrInvalidScope, 3},
+		{"bad scope character", "[a b]", haproxy.ErrInvalidScope, 3},
+		{"text after scope", "[ab] x", haproxy.ErrInvalidScope, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "global\n" + tt.line + "\n  daemon\n"
+			cfg, err := haproxy.Parse([]byte(src))
+			require.ErrorIs(t, err, tt.want)
+			var list haproxy.ErrorList
+			require.ErrorAs(t, err, &list)
+			require.Len(t, list, 1)
+			assert.Equal(t, 2, list[0].Line)
+			assert.Equal(t, tt.col, list[0].Col, list[0].Error())
+			require.Len(t, cfg.Sections, 1)
+			require.Len(t, cfg.Sections[0].Directives, 1, "the faulty line is left out")
+			assert.Equal(t, 3, cfg.Sections[0].Directives[0].Line)
+		})
+	}
+
+	t.Run("limits are inclusive", func(t *testing.T) {
+		ok := "  description " + strings.Repeat("x", haproxy.MaxLineLength-len("  description "))
+		_, err := haproxy.Parse([]byte("global\n" + ok + "\n" + words64 + "\n" + words64 + "#c\n"))
+		require.NoError(t, err)
+	})
+}
+
+func TestParseDotDirectives(t *testing.T) {
+	src := `global
+.if defined(X)
+  daemon
+.elif streq("a","b")
+.else
+  .notice "in the else branch"
+.endif
+.warning w
+.alert a
+.diag d
+  [scope1] # comment
+`
+	cfg, err := haproxy.Parse([]byte(src))
+	require.NoError(t, err)
+	require.Len(t, cfg.Sections, 1)
+	type dk struct {
+		Kind    haproxy.DirectiveKind
+		Keyword string
+		Line    int
+	}
+	var got []dk
+	for _, d := range cfg.Sections[0].Directives {
+		got = append(got, dk{d.Kind, d.Keyword, d.Line})
+	}
+	assert.Equal(t, []dk{
+		{haproxy.Conditional, ".if", 2},
+		{haproxy.Statement, "daemon", 3},
+		{haproxy.Conditional, ".elif", 4},
+		{haproxy.Conditional, ".else", 5},
+		{haproxy.Message, ".notice", 6},
+		{haproxy.Conditional, ".endif", 7},
+		{haproxy.Message, ".warning", 8},
+		{haproxy.Message, ".alert", 9},
+		{haproxy.Message, ".diag", 10},
+		{haproxy.Scope, "[scope1]", 11},
+	}, got)
+	assert.Equal(t, []string{".if", "defined(X)"}, cfg.Sections[0].Directives[0].Words())
+	assert.Equal(t, "in the else branch", cfg.Sections[0].Directives[4].Args[0].Value)
+	assert.Equal(t, "conditional", haproxy.Conditional.String())
+	assert.Equal(t, "scope", haproxy.Scope.String())
+	assert.Equal(t, "unknown", haproxy.DirectiveKind(42).String())
+}
+
+func TestParseDirectiveErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		src   string
+		want  error
+		lines []int
+	}{
+		{"lone endif", ".endif\n", haproxy.ErrUnbalancedConditional, []int{1}},
+		{"lone else", "global\n.else\n", haproxy.ErrUnbalancedConditional, []int{2}},
+		{"lone elif", ".elif 1\n", haproxy.ErrUnbalancedConditional, []int{1}},
+		{"unterminated if", ".if 1\nglobal\n.if 0\n.endif\n", haproxy.ErrUnbalancedConditional, []int{1}},
+		{"two unterminated ifs", ".if 1\n.if 1\n", haproxy.ErrUnbalancedConditional, []int{1, 2}},
+		{"elif after else", ".if 1\n.else\n.elif 0\n.endif\n", haproxy.ErrUnbalancedConditional, []int{3}},
+		{"else after else", ".if 1\n.else\n.else\n.endif\n", haproxy.ErrUnbalancedConditional, []int{3}},
+		{"too deep", strings.Repeat(".if 1\n", 100) + strings.Repeat(".endif\n", 100), haproxy.ErrUnbalancedConditional, []int{100}},
+		{"else with argument", ".if 1\n.else x\n.endif\n", haproxy.ErrInvalidDirective, []int{2}},
+		{"endif with argument", ".if 1\n.endif x\n", haproxy.ErrInvalidDirective, []int{2}},
+		{"unknown dot directive", "global\n.include x\n", haproxy.ErrInvalidDirective, []int{2}},
+		{"notice with two words", `.notice two words` + "\n", haproxy.ErrInvalidDirective, []int{1}},
+		{"negated section", "global\nno frontend x\n", haproxy.ErrInvalidSectionHeader, []int{2}},
+		{"default section", "default backend x\n", haproxy.ErrInvalidSectionHeader, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := haproxy.Parse([]byte(tt.src))
+			require.ErrorIs(t, err, tt.want)
+			var list haproxy.ErrorList
+			require.ErrorAs(t, err, &list)
+			var lines []int
+			for _, e := range list {
+				lines = append(lines, e.Line)
+			}
+			assert.Equal(t, tt.lines, lines)
+			n := 0
+			for _, s := range cfg.Sections {
+				n += len(s.Directives)
+			}
+			assert.Positive(t, n, "well-formed lines with a structural problem are kept")
+		})
+	}
+
+	t.Run("99 levels are fine", func(t *testing.T) {
+		_, err := haproxy.Parse([]byte(strings.Repeat(".if 1\n", 99) + strings.Repeat(".endif\n", 99)))
+		require.NoError(t, err)
+	})
+}
+
+func TestErrorList(t *testing.T) {
+	src := "global\n  bind \"x\n.endif\n.if 1\n"
+	_, err := haproxy.Parse([]byte(src))
+	require.Error(t, err)
+	assert.Equal(t, "line 2, column 8: unterminated quote: the quote opened at column 8 is not closed on this line\n"+
+		"line 3: unbalanced conditional block: .endif without a matching .if\n"+
+		"line 4: unbalanced conditional block: .if block is never closed by .endif", err.Error())
+	assert.True(t, errors.Is(err, haproxy.ErrUnterminatedQuote))
+	assert.True(t, errors.Is(err, haproxy.ErrUnbalancedConditional))
+	assert.False(t, errors.Is(err, haproxy.ErrNUL))
+	var serr *haproxy.SyntaxError
+	require.True(t, errors.As(err, &serr))
+	assert.Equal(t, 2, serr.Line, "errors.As finds the first error")
+}
+
+func TestParseMiB(t *testing.T) {
+	src := bigConfig(1 << 20)
+	require.GreaterOrEqual(t, len(src), 1<<20)
+	cfg, err := haproxy.Parse(src)
+	require.NoError(t, err)
+	assert.Equal(t, strings.Count(string(src), "\n"), cfg.Lines)
+	assert.Greater(t, len(cfg.Sections), 1000)
+}
