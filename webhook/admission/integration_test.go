@@ -1,15 +1,12 @@
-package admission
+package admission_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,8 +17,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
@@ -108,7 +106,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		status := ds.Annotations[inject.StatusAnnotation]
 		ds.Annotations["team"] = "observability"
 		ds.Spec.Template.Spec.PriorityClassName = "system-node-critical"
-		require.NoError(t, testEnv.client.Update(context.Background(), ds))
+		require.NoError(t, cp.Client.Update(context.Background(), ds))
 		ds = getDaemonSet(t, ns, "proxy")
 		assertInjected(t, ds)
 		assert.Equal(t, "observability", ds.Annotations["team"])
@@ -121,11 +119,11 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		var ds appsv1.DaemonSet
 		require.NoError(t, json.Unmarshal([]byte(out), &ds))
 		assertInjected(t, &ds)
-		err := testEnv.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "proxy"}, &appsv1.DaemonSet{})
+		err := cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "proxy"}, &appsv1.DaemonSet{})
 		assert.True(t, apierrors.IsNotFound(err), "dry-run persisted the DaemonSet: %v", err)
 	})
 	t.Run("Pod Security baseline: admitted with a warning naming hostNetwork", func(t *testing.T) {
-		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled", podSecurityEnforceLabel: "baseline"})
+		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled", "pod-security.kubernetes.io/enforce": "baseline"})
 		_, stderr := kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		assert.Contains(t, stderr, "Warning: metrics-proxy:")
 		assert.Contains(t, stderr, "hostNetwork")
@@ -162,11 +160,11 @@ metadata:
 data: {haproxy.cfg: "# mine\n"}
 `, "apply", "-f", "-")
 	var cm corev1.ConfigMap
-	require.NoError(t, testEnv.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "metrics-proxy"}, &cm))
+	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "metrics-proxy"}, &cm))
 	cs, err := components.Parse("kube-scheduler,etcd")
 	require.NoError(t, err)
 	assert.Equal(t, inject.HAProxyConfig(cs), cm.Data[inject.ConfigKey])
-	require.NoError(t, testEnv.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "own"}, &cm))
+	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "own"}, &cm))
 	assert.Equal(t, "# mine\n", cm.Data[inject.ConfigKey], "a config the user wrote is never replaced")
 }
 
@@ -177,11 +175,11 @@ func TestServerEndpoints(t *testing.T) {
 	ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
 	kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 	for _, path := range []string{"/healthz", "/readyz"} {
-		assert.Equal(t, http.StatusOK, httpGet(t, "http://"+testEnv.probes+path).status, path)
+		assert.Equal(t, http.StatusOK, httpGet(t, "http://"+cp.ProbeAddr+path).status, path)
 	}
-	metrics := httpGet(t, "http://"+testEnv.metrics+"/metrics").body
+	metrics := httpGet(t, "http://"+cp.MetricsAddr+"/metrics").body
 	assert.Contains(t, metrics, `metrics_proxy_injection_decisions_total{outcome="injected",resource="daemonsets"}`)
-	assert.Contains(t, metrics, `controller_runtime_webhook_requests_total{code="200",webhook="`+MutateDaemonSetPath+`"}`)
+	assert.Contains(t, metrics, `controller_runtime_webhook_requests_total{code="200",webhook="`+admission.MutateDaemonSetPath+`"}`)
 }
 
 // assertInjected checks the stored DaemonSet is the complete proxy.
@@ -226,8 +224,8 @@ func assertNoPatch(t *testing.T, ds *appsv1.DaemonSet) {
 	t.Helper()
 	raw, err := json.Marshal(ds)
 	require.NoError(t, err)
-	h := &DaemonSetInjector{Config: inject.Config{Version: testVersion}}
-	resp := h.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+	h := &admission.DaemonSetInjector{Config: inject.Config{Version: testVersion}}
+	resp := h.Handle(context.Background(), cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 		Operation: admissionv1.Update, Namespace: ds.Namespace, Name: ds.Name,
 		Object: runtime.RawExtension{Raw: raw}, OldObject: runtime.RawExtension{Raw: raw},
 	}})
@@ -244,43 +242,32 @@ func manifestOf(tmpl, name, namespace, labels string) string {
 func newNamespace(t *testing.T, labels map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-", Labels: labels}}
-	require.NoError(t, testEnv.client.Create(context.Background(), ns))
-	t.Cleanup(func() { _ = testEnv.client.Delete(context.Background(), ns) })
+	require.NoError(t, cp.Client.Create(context.Background(), ns))
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
 	return ns.Name
 }
 
 func getDaemonSet(t *testing.T, namespace, name string) *appsv1.DaemonSet {
 	t.Helper()
 	ds := &appsv1.DaemonSet{}
-	require.NoError(t, testEnv.client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, ds))
+	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, ds))
 	return ds
 }
 
 // kubectl runs the real kubectl against the local control plane with stdin; it must succeed.
 func kubectl(t *testing.T, stdin string, args ...string) (stdout, stderr string) {
 	t.Helper()
-	stdout, stderr, err := runKubectl(stdin, args...)
-	require.NoError(t, err, "kubectl %s: %s", strings.Join(args, " "), stderr)
+	stdout, stderr, err := cp.Kubectl(context.Background(), stdin, args...)
+	require.NoError(t, err)
 	return stdout, stderr
 }
 
 // kubectlFails runs kubectl, which must fail, and returns its stderr.
 func kubectlFails(t *testing.T, stdin string, args ...string) string {
 	t.Helper()
-	_, stderr, err := runKubectl(stdin, args...)
+	_, stderr, err := cp.Kubectl(context.Background(), stdin, args...)
 	require.Error(t, err, "kubectl %s should have failed", strings.Join(args, " "))
 	return stderr
-}
-
-func runKubectl(stdin string, args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testEnv.kubectl, append([]string{"--kubeconfig", testEnv.kubeconfig}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
 }
 
 type httpResult struct {

@@ -1,7 +1,6 @@
 package testtool
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,20 +37,4 @@ func RepoRoot() string {
 func HAProxy(t testing.TB) string {
 	t.Helper()
 	return Binary(t, "haproxy", "install the distribution's package (apt-get install haproxy)")
-}
-
-// ControlPlaneAssets returns the directory that holds the kube-apiserver, etcd and kubectl
-// binaries envtest drives: $KUBEBUILDER_ASSETS when set, else the repository's bin/, which
-// hack/build-control-plane.sh (run by make test) fills. The error says how to get them.
-func ControlPlaneAssets() (string, error) {
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		dir = filepath.Join(RepoRoot(), "bin")
-	}
-	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			return "", fmt.Errorf("control-plane binary %s missing in %s: run hack/build-control-plane.sh (make test does)", name, dir)
-		}
-	}
-	return dir, nil
 }

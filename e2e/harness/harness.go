@@ -1,0 +1,203 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// Options configure Start.
+type Options struct {
+	// Assets is the directory with kube-apiserver, etcd and kubectl; see Assets.
+	Assets string
+	// Inject is what the webhook server brings to every injection.
+	Inject inject.Config
+	// Logger receives the webhook server's logs; logr.Discard() when zero.
+	Logger logr.Logger
+}
+
+// ControlPlane is a running local control plane with our webhook server registered.
+type ControlPlane struct {
+	// Config reaches the API server as cluster admin.
+	Config *rest.Config
+	// Client is a controller-runtime client on Config.
+	Client client.Client
+	// Kubeconfig is a kubeconfig file for Config's user; KubectlPath is the kubectl binary.
+	Kubeconfig, KubectlPath string
+	// ProbeAddr serves /healthz and /readyz; MetricsAddr serves /metrics (host:port, plain HTTP).
+	ProbeAddr, MetricsAddr string
+
+	env  *envtest.Environment
+	stop context.CancelFunc
+	done chan error
+}
+
+// Assets returns the directory holding kube-apiserver, etcd and kubectl: $KUBEBUILDER_ASSETS when
+// set, else the repository's bin/ (filled by hack/build-control-plane.sh, which make runs).
+func Assets() (string, error) {
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(), "bin")
+	}
+	for _, name := range []string{"kube-apiserver", "etcd", "kubectl"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			return "", fmt.Errorf("control-plane binary %s missing in %s: run hack/build-control-plane.sh (make test does)", name, dir)
+		}
+	}
+	return dir, nil
+}
+
+// RepoRoot returns the root of the repository, found from this source file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// WebhookManifest is the deploy manifest whose MutatingWebhookConfiguration Start installs.
+func WebhookManifest() string {
+	return filepath.Join(RepoRoot(), "deploy", "base", "mutating-webhook.yaml")
+}
+
+// Start starts etcd and kube-apiserver, installs deploy/base's webhook configuration pointed at a
+// local webhook server and starts that server as `metrics-proxy serve` does; it returns once the
+// server is ready. On error, nothing is left running.
+func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
+	if o.Logger.GetSink() == nil {
+		o.Logger = logr.Discard()
+	}
+	const host = "127.0.0.1"
+	ports, err := freePorts(host, 3)
+	if err != nil {
+		return nil, err
+	}
+	hooks, err := LoadWebhooks(WebhookManifest(), net.JoinHostPort(host, strconv.Itoa(ports[0])))
+	if err != nil {
+		return nil, err
+	}
+	cp := &ControlPlane{
+		ProbeAddr:   net.JoinHostPort(host, strconv.Itoa(ports[1])),
+		MetricsAddr: net.JoinHostPort(host, strconv.Itoa(ports[2])),
+		KubectlPath: filepath.Join(o.Assets, "kubectl"),
+		env: &envtest.Environment{
+			BinaryAssetsDirectory: o.Assets,
+			WebhookInstallOptions: envtest.WebhookInstallOptions{
+				MutatingWebhooks: hooks, LocalServingHost: host, LocalServingPort: ports[0]},
+		},
+	}
+	if cp.Config, err = cp.env.Start(); err != nil {
+		_ = cp.env.Stop() // envtest may have started etcd before failing
+		return nil, fmt.Errorf("start kube-apiserver and etcd: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			cp.Stop()
+		}
+	}()
+	if err := cp.startServer(ctx, o, host, ports[0]); err != nil {
+		return nil, err
+	}
+	if err := cp.connect(); err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// startServer runs the webhook server, as `metrics-proxy serve` would, until Stop.
+func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string, port int) error {
+	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
+		Inject: o.Inject, Host: host, Port: port, CertDir: cp.env.WebhookInstallOptions.LocalServingCertDir,
+		MetricsBindAddress: cp.MetricsAddr, HealthProbeBindAddress: cp.ProbeAddr, Logger: o.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	mgrCtx, cancel := context.WithCancel(ctx)
+	cp.stop, cp.done = cancel, make(chan error, 1)
+	go func() { cp.done <- mgr.Start(mgrCtx) }()
+	return waitReady(ctx, "http://"+cp.ProbeAddr+"/readyz", 30*time.Second)
+}
+
+// connect creates the clients: a controller-runtime client and a kubeconfig for kubectl.
+func (cp *ControlPlane) connect() error {
+	user, err := cp.env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("add user: %w", err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %w", err)
+	}
+	cp.Kubeconfig = filepath.Join(cp.env.WebhookInstallOptions.LocalServingCertDir, "kubeconfig")
+	if err := os.WriteFile(cp.Kubeconfig, kubeconfig, 0o600); err != nil {
+		return fmt.Errorf("write kubeconfig: %w", err)
+	}
+	if cp.Client, err = client.New(cp.Config, client.Options{}); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	return nil
+}
+
+// Stop stops the webhook server, kube-apiserver and etcd, and removes their directories.
+func (cp *ControlPlane) Stop() {
+	if cp.stop != nil {
+		cp.stop()
+		<-cp.done
+		cp.stop = nil
+	}
+	_ = cp.env.Stop()
+}
+
+// freePorts asks the kernel for n distinct free TCP ports on host.
+func freePorts(host string, n int) ([]int, error) {
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// waitReady polls url until it answers 200, for at most timeout.
+func waitReady(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("readiness probe: %w", err)
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("webhook server not ready at %s after %s", url, timeout)
+			}
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
