@@ -13,7 +13,7 @@ import (
 
 	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/webhook/inject"
-	"github.com/metrics-proxy/injector/webhook/internal/testtool"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
 // cp is the one local control plane of this package's integration tests, started in TestMain

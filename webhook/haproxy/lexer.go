@@ -23,7 +23,8 @@ type Word struct {
 	HasVar bool
 }
 
-// lexer splits one line into words. The line has no terminator, no NUL and no carriage return.
+// lexer splits one line at a time into words; its buffers are reused from line to line. A line
+// has no terminator, no NUL and no carriage return.
 type lexer struct {
 	line string
 	pos  int
@@ -66,11 +67,20 @@ func skipBlanks(s string, i int) int {
 	return i
 }
 
-// lexLine splits line into words following HAProxy 2.6's parse_line() with the options its
-// configuration reader uses: '#' comments, backslash escapes, single and double quotes, and
-// environment variables inside double quotes (recorded, not expanded).
+// lexLine splits line into words with a fresh lexer.
 func lexLine(line string) ([]Word, int, *lexError) {
-	lx := lexer{line: line, pos: skipBlanks(line, 0), nargs: 1}
+	var lx lexer
+	return lx.lex(line)
+}
+
+// lex splits line into words following HAProxy 2.6's parse_line() with the options its
+// configuration reader uses: '#' comments, backslash escapes, single and double quotes, and
+// environment variables inside double quotes (recorded, not expanded). It also returns the
+// number of words HAProxy counts (see MaxWords). The words are valid until the next call.
+func (lx *lexer) lex(line string) ([]Word, int, *lexError) {
+	lx.line, lx.pos, lx.nargs = line, skipBlanks(line, 0), 1
+	lx.words = lx.words[:0]
+	lx.squote, lx.dquote = false, false
 	lx.begin()
 	for lx.pos < len(line) {
 		c := line[lx.pos]

@@ -68,6 +68,8 @@ type parser struct {
 	cur   *Section
 	conds condStack
 	errs  []*SyntaxError
+	lx    lexer
+	arena []Word // backing store for the Args of many directives, to allocate less often
 }
 
 // line handles one line, without its terminator.
@@ -89,7 +91,7 @@ func (p *parser) line(n int, line string) {
 		p.scope(n, line, i)
 		return
 	}
-	words, nargs, lerr := lexLine(line)
+	words, nargs, lerr := p.lx.lex(line)
 	if lerr != nil {
 		p.fail(lerr.at(n))
 		return
@@ -103,7 +105,7 @@ func (p *parser) line(n int, line string) {
 	}
 	d := Directive{Kind: classify(words[0].Value), Keyword: words[0].Value, Line: n, Raw: line}
 	if len(words) > 1 {
-		d.Args = words[1:]
+		d.Args = p.keep(words[1:])
 	}
 	p.directive(d)
 }
@@ -168,6 +170,16 @@ func (p *parser) add(d Directive) {
 		p.cfg.Sections = append(p.cfg.Sections, p.cur)
 	}
 	p.cur.Directives = append(p.cur.Directives, d)
+}
+
+// keep copies ws into the arena and returns the copy, whose capacity ends with it.
+func (p *parser) keep(ws []Word) []Word {
+	if len(ws) > cap(p.arena)-len(p.arena) {
+		p.arena = make([]Word, 0, max(1024, len(ws)))
+	}
+	n := len(p.arena)
+	p.arena = append(p.arena, ws...)
+	return p.arena[n:len(p.arena):len(p.arena)]
 }
 
 // fail records err unless it is nil.

@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/metrics-proxy/injector/webhook/components"
-	"github.com/metrics-proxy/injector/webhook/internal/testtool"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
 func TestConfigMap(t *testing.T) {

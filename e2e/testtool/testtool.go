@@ -30,7 +30,7 @@ func Missing(t testing.TB, why string) {
 // RepoRoot returns the root of the repository, found from this source file's location.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
 // HAProxy returns the path of the distribution's haproxy binary.
