@@ -1,0 +1,46 @@
+# metrics-proxy: `make demo` shows it working, `make test` proves it. Both build the local control
+# plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) from the Go module
+# proxy into bin/ the first time, which takes minutes and says so.
+
+SHELL   := /usr/bin/env bash
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+
+.PHONY: all build test unit demo control-plane haproxy fuzz vet fmt clean help
+
+all: build
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## Build bin/metrics-proxy
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/metrics-proxy ./cmd/metrics-proxy
+
+control-plane: ## Build the local control plane into bin/ (once; cached after that)
+	@bash hack/build-control-plane.sh
+
+haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
+	@bash hack/ensure-haproxy.sh
+
+test: control-plane haproxy ## Run every test: unit, golden, integration through a real API server, e2e
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
+	$(GO) test ./...
+
+fuzz: ## Fuzz every parser for FUZZTIME each
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./webhook/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./webhook/haproxy
+
+demo: control-plane ## Start a local control plane and the webhook, inject a stub, print the result
+	$(GO) run ./e2e/demo
+
+vet: ## go vet and gofmt
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd webhook e2e)" || { gofmt -l cmd webhook e2e; exit 1; }
+
+clean: ## Remove bin/ (the control plane is rebuilt next time)
+	rm -rf bin
