@@ -8,6 +8,7 @@ type Word struct {
 	// resolved, except that environment variable references are not expanded. A reference inside
 	// double quotes stays exactly as written ("${NODE_IP}" gives ${NODE_IP}, "${X-def}" gives
 	// ${X-def}); a '$' outside quotes is an ordinary character for the tokenizer anyway.
+	// A \x00 escape puts a NUL byte in Value; HAProxy, written in C, stops reading the word there.
 	Value string
 	// Col is the 1-based byte column where the word starts on its line.
 	Col int
