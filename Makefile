@@ -31,9 +31,16 @@ test: control-plane haproxy ## Run every test: unit, golden, integration through
 unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
 	$(GO) test ./...
 
+# FUZZ_TARGETS: package:target pairs that `make fuzz` runs; a target that does not exist fails.
+FUZZ_TARGETS := ./webhook/manifest:FuzzRead ./webhook/haproxy:FuzzParse
+
 fuzz: ## Fuzz every parser for FUZZTIME each
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./webhook/manifest
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./webhook/haproxy
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; \
+	  $(GO) test -list '^Fuzz' $$pkg | grep -qx "$$fn" || { echo "fuzz: no $$fn in $$pkg" >&2; exit 1; }; \
+	  echo "fuzz: $$pkg $$fn for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 demo: control-plane ## Start a local control plane and the webhook, inject a stub, print the result
 	$(GO) run ./e2e/demo

@@ -47,12 +47,12 @@ func TestHandlers(t *testing.T) {
 		{name: "undecodable", handler: injector(namespaces), op: admissionv1.Create, object: `{"metadata":"x"}`, code: http.StatusBadRequest},
 		{name: "bad image denied", handler: injector(namespaces), op: admissionv1.Create, namespace: "privileged",
 			object: `{"metadata":{"name":"p","annotations":{"metrics-proxy.io/image":"UPPER/case"}},"spec":{}}`,
-			code: http.StatusForbidden, message: `DaemonSet privileged/p: invalid metrics-proxy annotation: annotation metrics-proxy.io/image: "UPPER/case"`},
+			code:   http.StatusForbidden, message: `DaemonSet privileged/p: invalid metrics-proxy annotation: annotation metrics-proxy.io/image: "UPPER/case"`},
 		{name: "config stub filled", handler: admission.ConfigMapFiller{}, op: admissionv1.Create,
 			object: `{"metadata":{"name":"c","labels":{"metrics-proxy.io/config":"haproxy"}}}`, allowed: true, patched: true},
 		{name: "config with bad components denied", handler: admission.ConfigMapFiller{}, op: admissionv1.Create, namespace: "n",
 			object: `{"metadata":{"name":"c","labels":{"metrics-proxy.io/config":"haproxy"},"annotations":{"metrics-proxy.io/components":""}}}`,
-			code: http.StatusForbidden, message: "ConfigMap n/p: invalid metrics-proxy annotation"},
+			code:   http.StatusForbidden, message: "ConfigMap n/p: invalid metrics-proxy annotation"},
 		{name: "unlabelled config untouched", handler: admission.ConfigMapFiller{}, op: admissionv1.Create, object: `{"metadata":{"name":"c"}}`, allowed: true},
 	}
 	for _, tt := range tests {

@@ -12,8 +12,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/metrics-proxy/injector/e2e/harness"
-	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/e2e/testtool"
+	"github.com/metrics-proxy/injector/webhook/inject"
 )
 
 // cp is the one local control plane of this package's integration tests, started in TestMain

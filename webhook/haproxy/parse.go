@@ -36,10 +36,11 @@ type Config struct {
 // keywords and the dot-directives.
 //
 // Parse always returns a Config. When it finds problems it also returns an ErrorList, in line
-// order; a line with a tokenizer problem (quote, escape, variable syntax, length, word count,
-// NUL, carriage return, scope syntax) is left out of the Config, as HAProxy skips it, while a
-// well-formed line with a structural problem (conditional nesting, section header shape,
-// unknown dot-directive) is kept.
+// order. A line that cannot be split into words (quote, escape, variable syntax, length, word
+// count, NUL, carriage return, scope syntax) is left out of the Config, much as HAProxy skips
+// it; a line that splits but is misplaced or malformed (conditional nesting, section header
+// shape, unknown dot-directive, message arguments) is kept, a section header still opening its
+// section.
 func Parse(src []byte) (*Config, error) {
 	p := parser{cfg: &Config{}}
 	text := string(src)

@@ -13,8 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/e2e/testtool"
+	"github.com/metrics-proxy/injector/webhook/components"
 )
 
 func TestConfigMap(t *testing.T) {
