@@ -32,7 +32,7 @@ unit: ## Run the tests that need no control plane and no haproxy (they skip the 
 	$(GO) test ./...
 
 # FUZZ_TARGETS: package:target pairs that `make fuzz` runs; a target that does not exist fails.
-FUZZ_TARGETS := ./webhook/manifest:FuzzRead ./webhook/haproxy:FuzzParse
+FUZZ_TARGETS := ./webhook/manifest:FuzzRead ./webhook/haproxy:FuzzParse ./webhook/policy:FuzzValidateConfig
 
 fuzz: ## Fuzz every parser for FUZZTIME each
 	@set -e; for t in $(FUZZ_TARGETS); do \

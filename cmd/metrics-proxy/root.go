@@ -21,7 +21,7 @@ work offline, for GitOps and CI.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(), newInjectCommand(), newRenderCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newInjectCommand(), newValidateCommand(), newRenderCommand(), newVersionCommand())
 	return root
 }
 

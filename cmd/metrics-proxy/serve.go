@@ -60,6 +60,7 @@ func newServeCommand() *cobra.Command {
 	fs.IntVar(&f.server.Port, "port", 9443, "port of the webhook server")
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
+	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
 	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", inject.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")

@@ -1,6 +1,6 @@
 // Command demo is `make demo`: it starts a local control plane (etcd and kube-apiserver built from
 // the Go module proxy) with the metrics-proxy webhook registered as deploy/ registers it, labels a
-// namespace, applies a DaemonSet stub and a ConfigMap stub, and prints what the API server stored.
+// namespace, applies a ConfigMap stub and a DaemonSet stub, and prints what the API server stored.
 // It stops everything it started when it ends, on Ctrl-C too.
 package main
 
@@ -68,7 +68,7 @@ func run(ctx context.Context, out io.Writer) error {
 		step(out, "Stopping the webhook server, kube-apiserver and etcd")
 		cp.Stop()
 	}()
-	fmt.Fprintf(out, "  API server %s; webhook registered from deploy/base/mutating-webhook.yaml\n", cp.Config.Host)
+	fmt.Fprintf(out, "  API server %s; webhooks registered from deploy/base\n", cp.Config.Host)
 
 	k := func(stdin string, args ...string) error {
 		fmt.Fprintf(out, "$ kubectl %s\n", strings.Join(args, " "))
@@ -86,10 +86,10 @@ func run(ctx context.Context, out io.Writer) error {
 	}{
 		{"Create a namespace and enable injection in it", "", []string{"create", "namespace", namespace}},
 		{"", "", []string{"label", "namespace", namespace, inject.NamespaceInjectionLabel + "=enabled"}},
-		{"Apply a DaemonSet stub: a name and containers: [], nothing else\n" + indent(stub), stub, []string{"apply", "-f", "-"}},
-		{"The DaemonSet the API server stored: the complete proxy", "", []string{"get", "daemonset", "metrics-proxy", "-n", namespace, "-o", "yaml"}},
 		{"Apply a ConfigMap stub labelled " + inject.ConfigLabel + "=" + inject.ConfigLabelValue + " without haproxy.cfg", configStub, []string{"apply", "-f", "-"}},
 		{"The haproxy.cfg the webhook filled in", "", []string{"get", "configmap", "metrics-proxy", "-n", namespace, "-o", "jsonpath={.data.haproxy\\.cfg}"}},
+		{"Apply a DaemonSet stub: a name and containers: [], nothing else\n" + indent(stub), stub, []string{"apply", "-f", "-"}},
+		{"The DaemonSet the API server stored: the complete proxy", "", []string{"get", "daemonset", "metrics-proxy", "-n", namespace, "-o", "yaml"}},
 	}
 	for _, s := range steps {
 		if s.title != "" {

@@ -27,6 +27,8 @@ type Options struct {
 	Assets string
 	// Inject is what the webhook server brings to every injection.
 	Inject inject.Config
+	// PolicyFile is the validating webhooks' policy file; empty means the default policy.
+	PolicyFile string
 	// Logger receives the webhook server's logs; logr.Discard() when zero.
 	Logger logr.Logger
 }
@@ -68,9 +70,10 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// WebhookManifest is the deploy manifest whose MutatingWebhookConfiguration Start installs.
-func WebhookManifest() string {
-	return filepath.Join(RepoRoot(), "deploy", "base", "mutating-webhook.yaml")
+// WebhookManifests are the deploy manifests whose webhook configurations Start installs.
+func WebhookManifests() []string {
+	base := filepath.Join(RepoRoot(), "deploy", "base")
+	return []string{filepath.Join(base, "mutating-webhook.yaml"), filepath.Join(base, "validating-webhook.yaml")}
 }
 
 // Start starts etcd and kube-apiserver, installs deploy/base's webhook configuration pointed at a
@@ -85,7 +88,7 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := LoadWebhooks(WebhookManifest(), net.JoinHostPort(host, strconv.Itoa(ports[0])))
+	hooks, err := LoadWebhooks(net.JoinHostPort(host, strconv.Itoa(ports[0])), WebhookManifests()...)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +99,8 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 		env: &envtest.Environment{
 			BinaryAssetsDirectory: o.Assets,
 			WebhookInstallOptions: envtest.WebhookInstallOptions{
-				MutatingWebhooks: hooks, LocalServingHost: host, LocalServingPort: ports[0]},
+				MutatingWebhooks: hooks.Mutating, ValidatingWebhooks: hooks.Validating,
+				LocalServingHost: host, LocalServingPort: ports[0]},
 		},
 	}
 	if cp.Config, err = cp.env.Start(); err != nil {
@@ -122,6 +126,7 @@ func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string,
 	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
 		Inject: o.Inject, Host: host, Port: port, CertDir: cp.env.WebhookInstallOptions.LocalServingCertDir,
 		MetricsBindAddress: cp.MetricsAddr, HealthProbeBindAddress: cp.ProbeAddr, Logger: o.Logger,
+		PolicyFile: o.PolicyFile,
 	})
 	if err != nil {
 		return err

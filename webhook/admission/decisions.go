@@ -3,9 +3,7 @@ package admission
 import (
 	"context"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
@@ -22,16 +20,6 @@ const (
 	// OutcomeError: the request could not be processed (an undecodable object).
 	OutcomeError = "error"
 )
-
-// injectionDecisions counts injection decisions by resource and outcome.
-var injectionDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "metrics_proxy_injection_decisions_total",
-	Help: "Injection decisions of the mutating webhooks, by resource and outcome.",
-}, []string{"resource", "outcome"})
-
-func init() {
-	metrics.Registry.MustRegister(injectionDecisions)
-}
 
 // decided records one decision, in the counter and as one structured log line, and returns resp.
 func decided(ctx context.Context, req admission.Request, outcome, reason string, resp admission.Response) admission.Response {

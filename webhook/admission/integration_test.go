@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,29 +58,29 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 	enabled := map[string]string{inject.NamespaceInjectionLabel: "enabled"}
 
 	t.Run("labelled namespace and a stub with containers: []", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		ds := getDaemonSet(t, ns, "proxy")
 		assertInjected(t, ds)
 		assertNoPatch(t, ds)
 	})
 	t.Run("opt in from an unlabelled namespace", func(t *testing.T) {
-		ns := newNamespace(t, nil)
+		ns := newProxyNamespace(t, nil)
 		kubectl(t, manifestOf(stub, "proxy", ns, `metrics-proxy.io/inject: "true"`), "apply", "-f", "-")
 		assertInjected(t, getDaemonSet(t, ns, "proxy"))
 	})
 	t.Run("opt out inside an enabled namespace", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		kubectl(t, manifestOf(ordinary, "agent", ns, `metrics-proxy.io/inject: "false"`), "apply", "-f", "-")
 		assertUntouched(t, getDaemonSet(t, ns, "agent"))
 	})
 	t.Run("no label anywhere: not selected", func(t *testing.T) {
-		ns := newNamespace(t, nil)
+		ns := newProxyNamespace(t, nil)
 		kubectl(t, manifestOf(ordinary, "agent", ns, ""), "apply", "-f", "-")
 		assertUntouched(t, getDaemonSet(t, ns, "agent"))
 	})
 	t.Run("applied twice client-side", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		in := manifestOf(stub, "proxy", ns, "")
 		kubectl(t, in, "apply", "-f", "-")
 		first := getDaemonSet(t, ns, "proxy")
@@ -90,7 +91,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assert.Equal(t, first.Generation, second.Generation, "the second apply changed nothing")
 	})
 	t.Run("applied twice server-side", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		in := manifestOf(stub, "proxy", ns, "")
 		kubectl(t, in, "apply", "--server-side", "--field-manager=gitops", "-f", "-")
 		first := getDaemonSet(t, ns, "proxy")
@@ -100,7 +101,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assert.Equal(t, first.Annotations[inject.StatusAnnotation], second.Annotations[inject.StatusAnnotation])
 	})
 	t.Run("unrelated update keeps exactly one proxy", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		ds := getDaemonSet(t, ns, "proxy")
 		status := ds.Annotations[inject.StatusAnnotation]
@@ -114,7 +115,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assert.Equal(t, status, ds.Annotations[inject.StatusAnnotation])
 	})
 	t.Run("server-side dry-run returns the injected object and persists nothing", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		out, _ := kubectl(t, manifestOf(stub, "proxy", ns, ""), "create", "--dry-run=server", "-o", "json", "-f", "-")
 		var ds appsv1.DaemonSet
 		require.NoError(t, json.Unmarshal([]byte(out), &ds))
@@ -123,14 +124,14 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assert.True(t, apierrors.IsNotFound(err), "dry-run persisted the DaemonSet: %v", err)
 	})
 	t.Run("Pod Security baseline: admitted with a warning naming hostNetwork", func(t *testing.T) {
-		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled", "pod-security.kubernetes.io/enforce": "baseline"})
+		ns := newProxyNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled", "pod-security.kubernetes.io/enforce": "baseline"})
 		_, stderr := kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		assert.Contains(t, stderr, "Warning: metrics-proxy:")
 		assert.Contains(t, stderr, "hostNetwork")
 		assertInjected(t, getDaemonSet(t, ns, "proxy"))
 	})
 	t.Run("an unknown component is denied naming annotation and value", func(t *testing.T) {
-		ns := newNamespace(t, enabled)
+		ns := newProxyNamespace(t, enabled)
 		in := strings.Replace(manifestOf(stub, "proxy", ns, ""), "  labels: {}\n",
 			"  annotations: {metrics-proxy.io/components: \"etcd,kubelet\"}\n", 1)
 		stderr := kubectlFails(t, in, "apply", "-f", "-")
@@ -172,7 +173,7 @@ data: {haproxy.cfg: "# mine\n"}
 // controller-runtime's webhook metrics. It runs after the tests above have sent requests.
 func TestServerEndpoints(t *testing.T) {
 	needControlPlane(t)
-	ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
+	ns := newProxyNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
 	kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		assert.Equal(t, http.StatusOK, httpGet(t, "http://"+cp.ProbeAddr+path).status, path)
@@ -246,6 +247,28 @@ func newNamespace(t *testing.T, labels map[string]string) string {
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
 	return ns.Name
 }
+
+// newProxyNamespace creates a namespace like newNamespace, holding the generated proxy config
+// that the validating webhook requires a proxy DaemonSet to mount.
+func newProxyNamespace(t *testing.T, labels map[string]string) string {
+	t.Helper()
+	ns := newNamespace(t, labels)
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: ns,
+		Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}}}
+	require.NoError(t, cp.Client.Create(context.Background(), cm))
+	return ns
+}
+
+// ensureNamespace creates the named namespace unless it exists; it outlives the test.
+func ensureNamespace(t *testing.T, name string) {
+	t.Helper()
+	err := cp.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	if !apierrors.IsAlreadyExists(err) {
+		require.NoError(t, err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func getDaemonSet(t *testing.T, namespace, name string) *appsv1.DaemonSet {
 	t.Helper()

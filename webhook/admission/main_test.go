@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -23,6 +24,16 @@ var cp *harness.ControlPlane
 // noControlPlane says why there is no control plane; integration tests skip (or fail in CI).
 var noControlPlane error
 
+// policyFile is the server's policy file; tests may rewrite it (see withPolicy).
+var policyFile string
+
+// denyPolicy is the policy the server starts with: the defaults, one exempt namespace.
+const denyPolicy = `apiVersion: metrics-proxy.io/v1alpha1
+kind: Policy
+enforcement: Deny
+exemptNamespaces: [break-glass]
+`
+
 // testVersion is the injector version the integration tests run with.
 const testVersion = "integration"
 
@@ -38,8 +49,19 @@ func runWithControlPlane(m *testing.M) int {
 	}
 	logger := testLogger()
 	ctrl.SetLogger(logger)
+	dir, err := os.MkdirTemp("", "metrics-proxy-policy-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "policy dir: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	policyFile = filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(denyPolicy), 0o644); err != nil {
+		fmt.Fprintf(os.Stderr, "policy file: %v\n", err)
+		return 1
+	}
 	cp, err = harness.Start(context.Background(), harness.Options{
-		Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger})
+		Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger, PolicyFile: policyFile})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start control plane: %v\n", err)
 		return 1

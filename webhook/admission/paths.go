@@ -6,4 +6,8 @@ const (
 	MutateDaemonSetPath = "/mutate-apps-v1-daemonset"
 	// MutateConfigMapPath fills stub proxy ConfigMaps.
 	MutateConfigMapPath = "/mutate-v1-configmap"
+	// ValidateDaemonSetPath validates proxy DaemonSets and the config they mount.
+	ValidateDaemonSetPath = "/validate-apps-v1-daemonset"
+	// ValidateConfigMapPath validates proxy configs.
+	ValidateConfigMapPath = "/validate-v1-configmap"
 )

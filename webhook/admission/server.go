@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
 // ServerOptions configure the webhook server that NewManager assembles.
@@ -27,14 +28,28 @@ type ServerOptions struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" or "" turns them off.
 	HealthProbeBindAddress string
+	// PolicyFile is the policy file, watched for changes; empty means the default policy.
+	PolicyFile string
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
+}
+
+// policySource is the policy file, checked now, or the default policy when there is none.
+func policySource(file string) (PolicySource, error) {
+	if file == "" {
+		return StaticPolicy{P: policy.Default()}, nil
+	}
+	return NewPolicyFile(file)
 }
 
 // NewManager assembles the controller-runtime manager that `metrics-proxy serve` runs: the
 // webhook server with every handler registered, the metrics server (controller-runtime's metrics
 // and ours), /healthz (alive) and /readyz (ready once the webhook server serves TLS).
 func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
+	policies, err := policySource(o.PolicyFile)
+	if err != nil {
+		return nil, err
+	}
 	port := o.Port
 	if port == 0 {
 		port = webhook.DefaultPort
@@ -59,7 +74,13 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
 	}
+	if pf, ok := policies.(*PolicyFile); ok {
+		if err := mgr.Add(pf); err != nil {
+			return nil, fmt.Errorf("watch policy file: %w", err)
+		}
+	}
 	// GetWebhookServer, not hook: the manager runs the server only once it has been asked for it.
-	Register(mgr.GetWebhookServer(), Options{Inject: o.Inject, Reader: mgr.GetClient()})
+	Register(mgr.GetWebhookServer(), Options{Inject: o.Inject, Reader: mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(), Policies: policies})
 	return mgr, nil
 }

@@ -1,0 +1,78 @@
+package admission_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/rest"
+
+	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/policy"
+)
+
+const warnPolicy = "apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Warn\n"
+
+func TestNewPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
+		return p
+	}
+	valid := write("valid.yaml", warnPolicy)
+	invalid := write("invalid.yaml", "apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcment: Deny\n")
+
+	pf, err := admission.NewPolicyFile(valid)
+	require.NoError(t, err)
+	assert.Equal(t, policy.EnforcementWarn, pf.Policy().Enforcement)
+
+	_, err = admission.NewPolicyFile(invalid)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), invalid)
+	assert.Contains(t, err.Error(), "enforcment")
+
+	_, err = admission.NewPolicyFile(filepath.Join(dir, "absent.yaml"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+
+	// The server refuses to start on an invalid policy, before it talks to any cluster.
+	_, err = admission.NewManager(&rest.Config{Host: "https://127.0.0.1:1"}, admission.ServerOptions{PolicyFile: invalid})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), invalid)
+}
+
+// TestPolicyFileReload: a changed file is picked up while the watch runs; an invalid change is
+// not, and the previous policy stays in force; a later valid change is picked up again.
+func TestPolicyFileReload(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "policy.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(warnPolicy), 0o644))
+	pf, err := admission.NewPolicyFile(file)
+	require.NoError(t, err)
+	pf.Interval = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pf.Start(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+
+	eventually := func(want policy.Enforcement) {
+		t.Helper()
+		require.Eventually(t, func() bool { return pf.Policy().Enforcement == want }, 10*time.Second, 20*time.Millisecond)
+	}
+	require.NoError(t, os.WriteFile(file, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Deny\n"), 0o644))
+	eventually(policy.EnforcementDeny)
+
+	require.NoError(t, os.WriteFile(file, []byte("kind: [broken\n"), 0o644))
+	time.Sleep(300 * time.Millisecond) // several intervals: the broken file must not take effect
+	assert.Equal(t, policy.EnforcementDeny, pf.Policy().Enforcement)
+
+	// A ConfigMap volume swaps a symlink rather than writing the file: replace it by a rename.
+	tmp := filepath.Join(dir, "next.yaml")
+	require.NoError(t, os.WriteFile(tmp, []byte(warnPolicy), 0o644))
+	require.NoError(t, os.Rename(tmp, file))
+	eventually(policy.EnforcementWarn)
+}

@@ -1,0 +1,182 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/metrics-proxy/injector/webhook/haproxy"
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// ValidateConfig checks haproxy.cfg text against the policy (nil: Default()) and returns every
+// violation, sorted by line, or nil when the config complies. Lines the parser cannot read are
+// violations of RuleSyntax. ValidateConfig never panics and runs in time linear in the input.
+func ValidateConfig(cfg []byte, p *Policy) []Violation {
+	if p == nil {
+		p = Default()
+	}
+	v := &validator{
+		p:         p,
+		named:     map[string]*section{},
+		frontends: map[string]*section{},
+		backends:  map[string]*section{},
+		ports:     map[int32]int{},
+	}
+	parsed, err := haproxy.Parse(cfg)
+	v.syntax(parsed, err)
+	for _, s := range parsed.Sections {
+		v.section(s)
+	}
+	v.routing()
+	sortByLine(v.vs)
+	return v.vs
+}
+
+// validator holds the state of one ValidateConfig call.
+type validator struct {
+	p  *Policy
+	vs []Violation
+
+	named        map[string]*section // named defaults sections seen so far
+	lastDefaults *section            // the defaults section a proxy without "from" inherits
+	frontends    map[string]*section // first frontend of each name
+	backends     map[string]*section // first backend of each name
+	order        []*section          // frontends in file order
+	ports        map[int32]int       // frontend port -> line of its first bind
+	spent        int                 // comparisons spent on the method check (see methodBudget)
+}
+
+// add records a violation at line of the config.
+func (v *validator) add(line int, rule RuleID, format string, args ...any) {
+	v.vs = append(v.vs, Violation{Source: inject.ConfigKey, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+// syntax turns the parser's errors into violations.
+func (v *validator) syntax(cfg *haproxy.Config, err error) {
+	var list haproxy.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			v.add(e.Line, RuleSyntax, "%s", lowerFirst(e.Err.Error()))
+		}
+	} else if err != nil {
+		v.add(1, RuleSyntax, "%s", lowerFirst(err.Error()))
+	}
+	if cfg.MissingFinalNewline {
+		v.add(cfg.Lines, RuleSyntax, "the file does not end with a line feed; haproxy 2.6 refuses it as truncated")
+	}
+}
+
+// section checks one section and files it for the checks that span sections.
+func (v *validator) section(s *haproxy.Section) {
+	switch s.Kind {
+	case haproxy.NoSection:
+		for _, d := range s.Directives {
+			if !v.dotDirective(d) {
+				v.add(d.Line, RuleOutsideSection, "directive %q comes before any section; haproxy rejects it (global settings go in a global section)", d.Keyword)
+			}
+		}
+		return
+	case haproxy.Listen:
+		v.add(s.Line, RuleListenSection, "listen %s: listen sections are not allowed; write a frontend and a backend", s.Name)
+		return
+	case haproxy.HTTPErrors:
+		v.add(s.Line, RuleErrorPage, "http-errors %s: http-errors sections make haproxy answer with pages of its own", s.Name)
+		return
+	case haproxy.Global, haproxy.Defaults, haproxy.Frontend, haproxy.Backend:
+	default:
+		v.add(s.Line, RuleSectionKind, "%s section: only global, defaults, frontend and backend sections are allowed", s.Kind)
+		return
+	}
+	sec := newSection(s)
+	for _, d := range s.Directives {
+		if v.dotDirective(d) {
+			continue
+		}
+		v.directive(sec, d)
+	}
+	switch s.Kind {
+	case haproxy.Defaults:
+		v.endDefaults(sec)
+	case haproxy.Frontend:
+		v.endProxy(sec, v.frontends)
+		v.endFrontend(sec)
+	case haproxy.Backend:
+		v.endProxy(sec, v.backends)
+	}
+}
+
+// dotDirective reports a conditional, message or scope line and returns true for any line that is
+// not an ordinary statement.
+func (v *validator) dotDirective(d haproxy.Directive) bool {
+	switch d.Kind {
+	case haproxy.Statement:
+		return false
+	case haproxy.UnknownDot:
+		return true // the parser reported it
+	case haproxy.Scope:
+		v.add(d.Line, RuleDotDirective, "scope line %s is not allowed", d.Keyword)
+	default:
+		v.add(d.Line, RuleDotDirective, "%s: conditional blocks and messages are not allowed; every line must apply unconditionally", d.Keyword)
+	}
+	return true
+}
+
+// endDefaults resolves the mode a defaults section passes on and files it.
+func (v *validator) endDefaults(sec *section) {
+	if sec.s.From != "" {
+		if from, ok := v.named[sec.s.From]; ok {
+			if sec.mode == "" {
+				sec.mode, sec.modeLine = from.mode, from.modeLine
+			}
+		} else {
+			v.add(sec.s.Line, RuleDefaultsFrom, "defaults %s: from %s names no defaults section above", sec.s.Name, sec.s.From)
+		}
+	}
+	if sec.s.Name != "" {
+		if prev, ok := v.named[sec.s.Name]; ok {
+			v.add(sec.s.Line, RuleDuplicateName, "defaults %s is already defined at line %d", sec.s.Name, prev.s.Line)
+		} else {
+			v.named[sec.s.Name] = sec
+		}
+	}
+	v.lastDefaults = sec
+}
+
+// endProxy checks the mode of a frontend or backend and its name.
+func (v *validator) endProxy(sec *section, byName map[string]*section) {
+	s := sec.s
+	if prev, ok := byName[s.Name]; ok {
+		v.add(s.Line, RuleDuplicateName, "%s %s is already defined at line %d", s.Kind, s.Name, prev.s.Line)
+	} else {
+		byName[s.Name] = sec
+	}
+	if sec.mode != "" {
+		return // a mode other than http is reported on its line
+	}
+	var parent *section
+	switch {
+	case s.From != "":
+		parent = v.named[s.From]
+		if parent == nil {
+			v.add(s.Line, RuleDefaultsFrom, "%s %s: from %s names no defaults section above", s.Kind, s.Name, s.From)
+			return
+		}
+	default:
+		parent = v.lastDefaults
+	}
+	switch {
+	case parent == nil:
+		v.add(s.Line, RuleModeHTTP, "%s %s has no mode http and no defaults section above it: haproxy runs it in tcp mode, which ignores http-request rules", s.Kind, s.Name)
+	case parent.mode == "":
+		v.add(s.Line, RuleModeHTTP, "%s %s has no mode http, nor has the defaults section at line %d it inherits: haproxy runs it in tcp mode, which ignores http-request rules", s.Kind, s.Name, parent.s.Line)
+	}
+}
+
+// lowerFirst lower-cases the first letter of s.
+func lowerFirst(s string) string {
+	if s != "" && 'A' <= s[0] && s[0] <= 'Z' {
+		return strings.ToLower(s[:1]) + s[1:]
+	}
+	return s
+}

@@ -1,0 +1,80 @@
+package policy
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// ConfigText returns the haproxy.cfg a ConfigMap holds, from data or binaryData (a ConfigMap
+// volume projects both), and whether it holds one.
+func ConfigText(cm *corev1.ConfigMap) ([]byte, bool) {
+	if cm == nil {
+		return nil, false
+	}
+	if s, ok := cm.Data[inject.ConfigKey]; ok {
+		return []byte(s), true
+	}
+	if b, ok := cm.BinaryData[inject.ConfigKey]; ok {
+		return b, true
+	}
+	return nil, false
+}
+
+// ValidateConfigMap checks the haproxy.cfg of a ConfigMap with ValidateConfig. A ConfigMap
+// without that key has nothing to check and yields no violation (for a labelled one, the
+// mutating webhook fills it in before validation).
+func ValidateConfigMap(cm *corev1.ConfigMap, p *Policy) []Violation {
+	text, ok := ConfigText(cm)
+	if !ok {
+		return nil
+	}
+	return ValidateConfig(text, p)
+}
+
+// GetConfigMap reads a ConfigMap; it returns nil and no error when the ConfigMap does not exist.
+type GetConfigMap func(namespace, name string) (*corev1.ConfigMap, error)
+
+// ValidateProxy checks a proxy DaemonSet with ValidateDaemonSet, then fetches the ConfigMap it
+// mounts with get (in the DaemonSet's namespace) and checks its haproxy.cfg with ValidateConfig.
+// The config's violations have the Source "configmap/NAME:haproxy.cfg"; a missing ConfigMap or
+// key is a violation of RuleConfigVolume. The error is get's, wrapped; get may be nil, and then
+// the ConfigMap is not checked.
+func ValidateProxy(ds *appsv1.DaemonSet, p *Policy, get GetConfigMap) ([]Violation, error) {
+	name, vs := ValidateDaemonSet(ds, p)
+	if name == "" || get == nil {
+		return vs, nil
+	}
+	cm, err := get(ds.Namespace, name)
+	if err != nil {
+		return nil, fmt.Errorf("get ConfigMap %s/%s: %w", ds.Namespace, name, err)
+	}
+	source := volumeSource(ds, name)
+	if cm == nil {
+		return append(vs, Violation{Source: source, Rule: RuleConfigVolume,
+			Message: fmt.Sprintf("the ConfigMap %s does not exist in namespace %s, so the proxy's config cannot be checked", name, ds.Namespace)}), nil
+	}
+	text, ok := ConfigText(cm)
+	if !ok {
+		return append(vs, Violation{Source: source, Rule: RuleConfigVolume,
+			Message: fmt.Sprintf("the ConfigMap %s has no %s key", name, inject.ConfigKey)}), nil
+	}
+	for _, v := range ValidateConfig(text, p) {
+		v.Source = "configmap/" + name + ":" + inject.ConfigKey
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// volumeSource is the field path of the name of the ConfigMap volume called name.
+func volumeSource(ds *appsv1.DaemonSet, name string) string {
+	for j, vol := range ds.Spec.Template.Spec.Volumes {
+		if vol.ConfigMap != nil && vol.ConfigMap.Name == name {
+			return fmt.Sprintf("%s.volumes[%d].configMap.name", podSpecPath, j)
+		}
+	}
+	return podSpecPath + ".volumes"
+}

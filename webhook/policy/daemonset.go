@@ -1,0 +1,138 @@
+package policy
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+// podSpecPath is the field path of a DaemonSet's pod spec.
+const podSpecPath = "spec.template.spec"
+
+// ValidateDaemonSet checks a proxy DaemonSet against the policy (nil: Default()):
+//
+//   - the pod runs on the host network (RuleHostNetwork);
+//   - it has a container named haproxy (RuleProxyContainer) whose image the policy allows
+//     (RuleImage), which sets neither command nor args (RuleContainerCommand: the image's
+//     entrypoint reads /usr/local/etc/haproxy/haproxy.cfg, and any command or args could add
+//     -f FILE, -- FILE... or replace the entrypoint, so none is allowed), and whose last NODE_IP
+//     env entry comes from fieldRef status.hostIP (RuleNodeIPEnv);
+//   - the container mounts exactly one volume at /usr/local/etc/haproxy, without subPath and with
+//     no other mount below it, and that volume is a configMap volume whose haproxy.cfg file can
+//     only be the ConfigMap's haproxy.cfg key (RuleConfigVolume).
+//
+// It does not look the ConfigMap up: it returns the name of the ConfigMap the config directory
+// mounts (empty when there is none) so that the caller can fetch it and check its haproxy.cfg
+// with ValidateConfig. Violations carry field paths as Source and line 0.
+func ValidateDaemonSet(ds *appsv1.DaemonSet, p *Policy) (configMap string, violations []Violation) {
+	if p == nil {
+		p = Default()
+	}
+	var vs []Violation
+	add := func(source string, rule RuleID, format string, args ...any) {
+		vs = append(vs, Violation{Source: source, Rule: rule, Message: fmt.Sprintf(format, args...)})
+	}
+	if ds == nil {
+		add("spec", RuleProxyContainer, "no DaemonSet")
+		return "", vs
+	}
+	spec := &ds.Spec.Template.Spec
+	if !spec.HostNetwork {
+		add(podSpecPath+".hostNetwork", RuleHostNetwork, "hostNetwork is false: the pod does not own the node's IP that haproxy binds; want true")
+	}
+	idx := -1
+	for i := range spec.Containers {
+		if spec.Containers[i].Name == inject.ContainerName {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		add(podSpecPath+".containers", RuleProxyContainer, "no container named %s", inject.ContainerName)
+		return "", vs
+	}
+	c := &spec.Containers[idx]
+	cpath := fmt.Sprintf("%s.containers[%d]", podSpecPath, idx)
+	if !p.ImageAllowed(c.Image) {
+		add(cpath+".image", RuleImage, "image %q matches none of the allowed images (%s)", c.Image, strings.Join(p.images(), ", "))
+	}
+	if len(c.Command) > 0 {
+		add(cpath+".command", RuleContainerCommand, "command %q is set: it could point haproxy at another config; leave command unset", c.Command)
+	}
+	if len(c.Args) > 0 {
+		add(cpath+".args", RuleContainerCommand, "args %q are set: they could point haproxy at another config (-f, --); leave args unset", c.Args)
+	}
+	checkNodeIP(c, cpath, add)
+	configMap = checkConfigVolume(spec, c, cpath, add)
+	return configMap, vs
+}
+
+// checkNodeIP checks that the last NODE_IP entry of the container's env is the node's IP.
+func checkNodeIP(c *corev1.Container, cpath string, add func(string, RuleID, string, ...any)) {
+	last := -1
+	for i, e := range c.Env {
+		if e.Name == inject.NodeIPEnv {
+			last = i
+		}
+	}
+	if last < 0 {
+		add(cpath+".env", RuleNodeIPEnv, "no %s env: haproxy binds ${%s}, and an unset %s makes it listen on 0.0.0.0; want valueFrom.fieldRef.fieldPath status.hostIP", inject.NodeIPEnv, inject.NodeIPEnv, inject.NodeIPEnv)
+		return
+	}
+	e := c.Env[last]
+	ref := (*corev1.ObjectFieldSelector)(nil)
+	if e.ValueFrom != nil {
+		ref = e.ValueFrom.FieldRef
+	}
+	if e.Value != "" || ref == nil || ref.FieldPath != "status.hostIP" || (ref.APIVersion != "" && ref.APIVersion != "v1") {
+		add(fmt.Sprintf("%s.env[%d]", cpath, last), RuleNodeIPEnv, "env %s is not taken from the node's IP: an empty or other value makes haproxy listen elsewhere (0.0.0.0 when empty); want valueFrom.fieldRef.fieldPath status.hostIP", inject.NodeIPEnv)
+	}
+}
+
+// checkConfigVolume checks the mount of the config directory and returns the ConfigMap it
+// mounts.
+func checkConfigVolume(spec *corev1.PodSpec, c *corev1.Container, cpath string, add func(string, RuleID, string, ...any)) string {
+	mount := -1
+	for i, m := range c.VolumeMounts {
+		mpath := fmt.Sprintf("%s.volumeMounts[%d]", cpath, i)
+		switch clean := path.Clean(m.MountPath); {
+		case clean == inject.ConfigDir && mount >= 0:
+			add(mpath+".mountPath", RuleConfigVolume, "the config directory %s is mounted twice; mount it once", inject.ConfigDir)
+		case clean == inject.ConfigDir:
+			mount = i
+			if m.SubPath != "" || m.SubPathExpr != "" {
+				add(mpath, RuleConfigVolume, "the config directory is mounted with a subPath; mount the whole ConfigMap volume")
+			}
+		case strings.HasPrefix(clean, inject.ConfigDir+"/"):
+			add(mpath+".mountPath", RuleConfigVolume, "a mount at %s sits inside the config directory and can replace haproxy.cfg", m.MountPath)
+		}
+	}
+	if mount < 0 {
+		add(cpath+".volumeMounts", RuleConfigVolume, "nothing is mounted at %s, where haproxy reads its config; mount the ConfigMap volume there", inject.ConfigDir)
+		return ""
+	}
+	name := c.VolumeMounts[mount].Name
+	for j, vol := range spec.Volumes {
+		if vol.Name != name {
+			continue
+		}
+		vpath := fmt.Sprintf("%s.volumes[%d]", podSpecPath, j)
+		if vol.ConfigMap == nil {
+			add(vpath, RuleConfigVolume, "volume %s, mounted at %s, is not a configMap volume; the validator can only check a ConfigMap's %s", name, inject.ConfigDir, inject.ConfigKey)
+			return ""
+		}
+		for k, item := range vol.ConfigMap.Items {
+			if path.Clean(item.Path) == inject.ConfigKey && item.Key != inject.ConfigKey {
+				add(fmt.Sprintf("%s.configMap.items[%d]", vpath, k), RuleConfigVolume, "key %q is projected to %s: haproxy would read another key than the one validated; project %s to %s", item.Key, inject.ConfigKey, inject.ConfigKey, inject.ConfigKey)
+			}
+		}
+		return vol.ConfigMap.Name
+	}
+	add(fmt.Sprintf("%s.volumeMounts[%d].name", cpath, mount), RuleConfigVolume, "no volume named %s", name)
+	return ""
+}

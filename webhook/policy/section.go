@@ -1,0 +1,46 @@
+package policy
+
+import (
+	"github.com/metrics-proxy/injector/webhook/haproxy"
+)
+
+// section is what the validator learns about one global, defaults, frontend or backend section.
+type section struct {
+	s        *haproxy.Section
+	mode     string // last mode written here (or, for defaults, inherited through "from")
+	modeLine int
+
+	acls map[string]*acl // ACLs defined so far, frontend and backend
+
+	// frontend
+	binds      int
+	port       int32 // port of the first valid bind; 0 when none
+	routes     []route
+	httpRules  int        // http-request rules seen so far
+	pathDeny   *condition // the first rule when it is the exact path deny
+	denies     []*condition
+	methodsRef []string // methods named in deny conditions
+
+	// backend
+	serverPorts []int32 // distinct ports of the servers with a valid address, in file order
+	serverLines []int   // the line of the first server on each of them
+}
+
+// route is a default_backend or use_backend directive.
+type route struct {
+	backend string
+	line    int
+	keyword string
+}
+
+func newSection(s *haproxy.Section) *section {
+	return &section{s: s, acls: map[string]*acl{}}
+}
+
+// what names the section in messages: "frontend kube-proxy", "defaults", "global".
+func (sec *section) what() string {
+	if sec.s.Name == "" {
+		return string(sec.s.Kind)
+	}
+	return string(sec.s.Kind) + " " + sec.s.Name
+}
