@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
@@ -20,6 +22,8 @@ type serveFlags struct {
 	kubeconfig, logFormat string
 	verbosity             int
 	server                admission.ServerOptions
+	certMode              string
+	certs                 certs.Options
 }
 
 // newServeCommand is `metrics-proxy serve`.
@@ -42,11 +46,19 @@ func newServeCommand() *cobra.Command {
 			o := f.server
 			o.Inject.Version = version
 			o.Logger = logger
+			mode, err := certs.ParseMode(f.certMode)
+			if err != nil {
+				return fmt.Errorf("--cert-mode: %w", err)
+			}
+			f.certs.Dir = o.CertDir
+			if o.Certs, err = certs.New(mode, f.certs, cfg); err != nil {
+				return err
+			}
 			mgr, err := admission.NewManager(cfg, o)
 			if err != nil {
 				return err
 			}
-			logger.Info("starting metrics-proxy", "version", version, "port", o.Port, "certDir", o.CertDir)
+			logger.Info("starting metrics-proxy", "version", version, "port", o.Port, "certMode", mode, "certDir", o.CertDir)
 			if err := mgr.Start(cmd.Context()); err != nil {
 				return fmt.Errorf("serve: %w", err)
 			}
@@ -55,7 +67,12 @@ func newServeCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster, then $KUBECONFIG, then ~/.kube/config")
-	fs.StringVar(&f.server.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key, reloaded on change")
+	fs.StringVar(&f.certMode, "cert-mode", string(certs.ModeFiles), "serving certificate: files (--cert-dir, reloaded on change), cert-manager (its Secret mounted at --cert-dir) or self-signed (kept in --cert-secret)")
+	fs.StringVar(&f.server.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (written in self-signed mode)")
+	fs.StringVar(&f.certs.Secret.Name, "cert-secret", "metrics-proxy-webhook-tls", "self-signed: the Secret that keeps the CA and the serving certificate")
+	fs.StringVar(&f.certs.Secret.Namespace, "namespace", envOr("POD_NAMESPACE", "metrics-proxy-system"), "self-signed: the namespace of the Secret and the Service")
+	fs.StringVar(&f.certs.Service, "service", "metrics-proxy-webhook", "self-signed: the Service the API server calls, the serving certificate's DNS name")
+	fs.StringVar(&f.certs.WebhookConfiguration, "webhook-configuration", "metrics-proxy", "self-signed: the webhook configurations whose caBundle is kept current")
 	fs.StringVar(&f.server.Host, "host", "", "address the webhook server listens on; empty: all")
 	fs.IntVar(&f.server.Port, "port", 9443, "port of the webhook server")
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
@@ -78,6 +95,14 @@ func newLogger(cmd *cobra.Command, format string, verbosity int) (logr.Logger, e
 	default:
 		return logr.Logger{}, fmt.Errorf("--log-format %q: want json or text", format)
 	}
+}
+
+// envOr returns the environment variable name, or def when it is unset or empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // restConfig loads the API server connection from --kubeconfig or the usual places.

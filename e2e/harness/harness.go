@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
@@ -31,6 +32,16 @@ type Options struct {
 	PolicyFile string
 	// Logger receives the webhook server's logs; logr.Discard() when zero.
 	Logger logr.Logger
+	// Certs, when set, makes the server's certificate source (default: envtest's certificate
+	// files). dir is a fresh directory the source may read or write.
+	Certs func(cfg *rest.Config, dir string) (certs.Source, error)
+	// WebhookHost is the host in the webhook configurations' URLs: "127.0.0.1" when empty; a
+	// certificate with DNS names only needs "localhost".
+	WebhookHost string
+	// Environment, when set, adjusts the envtest environment before etcd and kube-apiserver
+	// start: their flags through ControlPlane.Etcd.Configure() (set ControlPlane.Etcd first, it
+	// may be nil) and ControlPlane.GetAPIServer().Configure().
+	Environment func(*envtest.Environment)
 }
 
 // ControlPlane is a running local control plane with our webhook server registered.
@@ -41,12 +52,15 @@ type ControlPlane struct {
 	Client client.Client
 	// Kubeconfig is a kubeconfig file for Config's user; KubectlPath is the kubectl binary.
 	Kubeconfig, KubectlPath string
+	// WebhookAddr is where the webhook server listens (host:port, TLS).
+	WebhookAddr string
 	// ProbeAddr serves /healthz and /readyz; MetricsAddr serves /metrics (host:port, plain HTTP).
 	ProbeAddr, MetricsAddr string
 
-	env  *envtest.Environment
-	stop context.CancelFunc
-	done chan error
+	env     *envtest.Environment
+	certDir string
+	stop    context.CancelFunc
+	done    chan error
 }
 
 // Assets returns the directory holding kube-apiserver, etcd and kubectl: $KUBEBUILDER_ASSETS when
@@ -88,11 +102,16 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	hooks, err := LoadWebhooks(net.JoinHostPort(host, strconv.Itoa(ports[0])), WebhookManifests()...)
+	urlHost := o.WebhookHost
+	if urlHost == "" {
+		urlHost = host
+	}
+	hooks, err := LoadWebhooks(net.JoinHostPort(urlHost, strconv.Itoa(ports[0])), WebhookManifests()...)
 	if err != nil {
 		return nil, err
 	}
 	cp := &ControlPlane{
+		WebhookAddr: net.JoinHostPort(host, strconv.Itoa(ports[0])),
 		ProbeAddr:   net.JoinHostPort(host, strconv.Itoa(ports[1])),
 		MetricsAddr: net.JoinHostPort(host, strconv.Itoa(ports[2])),
 		KubectlPath: filepath.Join(o.Assets, "kubectl"),
@@ -102,6 +121,9 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 				MutatingWebhooks: hooks.Mutating, ValidatingWebhooks: hooks.Validating,
 				LocalServingHost: host, LocalServingPort: ports[0]},
 		},
+	}
+	if o.Environment != nil {
+		o.Environment(cp.env)
 	}
 	if cp.Config, err = cp.env.Start(); err != nil {
 		_ = cp.env.Stop() // envtest may have started etcd before failing
@@ -123,8 +145,19 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 
 // startServer runs the webhook server, as `metrics-proxy serve` would, until Stop.
 func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string, port int) error {
+	var source certs.Source
+	if o.Certs != nil {
+		dir, err := os.MkdirTemp("", "metrics-proxy-certs-")
+		if err != nil {
+			return fmt.Errorf("certificate dir: %w", err)
+		}
+		cp.certDir = dir
+		if source, err = o.Certs(cp.Config, dir); err != nil {
+			return err
+		}
+	}
 	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
-		Inject: o.Inject, Host: host, Port: port, CertDir: cp.env.WebhookInstallOptions.LocalServingCertDir,
+		Inject: o.Inject, Host: host, Port: port, CertDir: cp.env.WebhookInstallOptions.LocalServingCertDir, Certs: source,
 		MetricsBindAddress: cp.MetricsAddr, HealthProbeBindAddress: cp.ProbeAddr, Logger: o.Logger,
 		PolicyFile: o.PolicyFile,
 	})
@@ -165,6 +198,9 @@ func (cp *ControlPlane) Stop() {
 		cp.stop = nil
 	}
 	_ = cp.env.Stop()
+	if cp.certDir != "" {
+		_ = os.RemoveAll(cp.certDir)
+	}
 }
 
 // freePorts asks the kernel for n distinct free TCP ports on host.

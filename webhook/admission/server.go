@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"crypto/tls"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -11,6 +12,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
@@ -22,8 +24,11 @@ type ServerOptions struct {
 	// Host and Port are where the webhook server listens (TLS); Port 0 means 9443.
 	Host string
 	Port int
-	// CertDir holds tls.crt and tls.key; the server reloads them when they change.
+	// CertDir holds tls.crt and tls.key; the server reloads them when they change. Used only
+	// when Certs is nil.
 	CertDir string
+	// Certs provides the serving certificate; nil means certs.Files on CertDir.
+	Certs certs.Source
 	// MetricsBindAddress serves Prometheus /metrics; "0" turns it off, "" means ":8080".
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" or "" turns them off.
@@ -54,7 +59,12 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 	if port == 0 {
 		port = webhook.DefaultPort
 	}
-	hook := webhook.NewServer(webhook.Options{Host: o.Host, Port: port, CertDir: o.CertDir})
+	source := o.Certs
+	if source == nil {
+		source = &certs.Files{Dir: o.CertDir}
+	}
+	hook := webhook.NewServer(webhook.Options{Host: o.Host, Port: port,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.GetCertificate = source.GetCertificate }}})
 	probes := o.HealthProbeBindAddress
 	if probes == "" {
 		probes = "0"
@@ -71,8 +81,14 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add healthz check: %w", err)
 	}
+	if err := mgr.AddReadyzCheck("certificate", source.Ready); err != nil {
+		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	if err := mgr.Add(manager.RunnableFunc(source.Start)); err != nil {
+		return nil, fmt.Errorf("add certificate source: %w", err)
 	}
 	if pf, ok := policies.(*PolicyFile); ok {
 		if err := mgr.Add(pf); err != nil {
