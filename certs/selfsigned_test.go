@@ -258,4 +258,3 @@ func freePorts(t *testing.T, n int) []int {
 	}
 	return ports
 }
-
