@@ -1,0 +1,122 @@
+package deploy_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// Grants of the server's ServiceAccount, one "SCOPE GROUP/RESOURCE[/NAME] VERB" each, SCOPE
+// being "cluster" or the Role's namespace. Nothing else may be granted.
+var (
+	// baseGrants are needed in every mode: the Pod Security warning's Namespace cache and the
+	// DaemonSet validator's ConfigMap look-up.
+	baseGrants = []string{
+		"cluster /namespaces get", "cluster /namespaces list", "cluster /namespaces watch",
+		"cluster /configmaps get",
+	}
+	// selfSignedGrants keep the CA Secret and the caBundle of our own configurations, by name
+	// where RBAC can narrow it (not create).
+	selfSignedGrants = []string{
+		Namespace + " /secrets create",
+		Namespace + " /secrets/metrics-proxy-webhook-tls get", Namespace + " /secrets/metrics-proxy-webhook-tls update",
+		"cluster admissionregistration.k8s.io/mutatingwebhookconfigurations/metrics-proxy get",
+		"cluster admissionregistration.k8s.io/mutatingwebhookconfigurations/metrics-proxy update",
+		"cluster admissionregistration.k8s.io/validatingwebhookconfigurations/metrics-proxy get",
+		"cluster admissionregistration.k8s.io/validatingwebhookconfigurations/metrics-proxy update",
+	}
+)
+
+// TestLeastPrivilege: the ServiceAccount gets exactly the grants its mode needs, and no rule in
+// any build uses a wildcard.
+func TestLeastPrivilege(t *testing.T) {
+	forEachVariant(t, func(t *testing.T, v variant, b *built) {
+		want := slices.Clone(baseGrants)
+		if v.mode == "self-signed" {
+			want = append(want, selfSignedGrants...)
+		}
+		assert.ElementsMatch(t, want, grants(t, b, Namespace, serviceAccount))
+		assertNoWildcards(t, b)
+	})
+}
+
+// grants expands every rule bound to the ServiceAccount into single grants.
+func grants(t *testing.T, b *built, namespace, name string) []string {
+	t.Helper()
+	var out []string
+	for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
+		for _, o := range b.ofKind(kind) {
+			binding := &rbacv1.RoleBinding{} // a ClusterRoleBinding has the same fields
+			decode(t, o, binding)
+			if !bindsServiceAccount(binding.Subjects, namespace, name) {
+				continue
+			}
+			scope := "cluster"
+			if kind == "RoleBinding" {
+				scope = binding.Namespace
+			}
+			role := &rbacv1.ClusterRole{} // a Role has the same fields, less aggregation
+			b.get(t, binding.RoleRef.Kind, binding.RoleRef.Name, role)
+			out = append(out, expand(scope, role.Rules)...)
+		}
+	}
+	return out
+}
+
+// bindsServiceAccount reports whether subjects name the ServiceAccount.
+func bindsServiceAccount(subjects []rbacv1.Subject, namespace, name string) bool {
+	return slices.ContainsFunc(subjects, func(s rbacv1.Subject) bool {
+		return s.Kind == rbacv1.ServiceAccountKind && s.Namespace == namespace && s.Name == name
+	})
+}
+
+// expand turns rules into one grant per group, resource, name and verb.
+func expand(scope string, rules []rbacv1.PolicyRule) []string {
+	var out []string
+	for _, r := range rules {
+		for _, url := range r.NonResourceURLs {
+			for _, verb := range r.Verbs {
+				out = append(out, scope+" "+url+" "+verb)
+			}
+		}
+		names := r.ResourceNames
+		if len(names) == 0 {
+			names = []string{""}
+		}
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				for _, n := range names {
+					target := g + "/" + res
+					if n != "" {
+						target += "/" + n
+					}
+					for _, verb := range r.Verbs {
+						out = append(out, scope+" "+target+" "+verb)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// assertNoWildcards fails on a "*" verb, group, resource or URL in any Role or ClusterRole.
+func assertNoWildcards(t *testing.T, b *built) {
+	t.Helper()
+	for _, kind := range []string{"ClusterRole", "Role"} {
+		for _, o := range b.ofKind(kind) {
+			role := &rbacv1.ClusterRole{}
+			decode(t, o, role)
+			assert.Nil(t, role.AggregationRule, "%s %s", kind, role.Name)
+			for _, r := range role.Rules {
+				for _, list := range [][]string{r.Verbs, r.APIGroups, r.Resources, r.NonResourceURLs} {
+					for _, s := range list {
+						assert.NotContains(t, s, "*", "%s %s: %+v", kind, role.Name, r)
+					}
+				}
+			}
+		}
+	}
+}
