@@ -7,16 +7,22 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
+# IMAGE is what `make docker-build` tags; deploy/base uses the placeholder metrics-proxy:latest.
+IMAGE   ?= metrics-proxy:latest
+DOCKER  ?= docker
 
-.PHONY: all build test unit demo control-plane haproxy fuzz vet fmt clean help
+.PHONY: all build docker-build test unit e2e demo bench control-plane haproxy fuzz vet fmt clean help
 
 all: build
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## Build bin/metrics-proxy
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/metrics-proxy ./cmd/metrics-proxy
+
+docker-build: ## Build the container image IMAGE (needs docker or DOCKER=another docker-compatible CLI)
+	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 control-plane: ## Build the local control plane into bin/ (once; cached after that)
 	@bash hack/build-control-plane.sh
@@ -42,12 +48,22 @@ fuzz: ## Fuzz every parser for FUZZTIME each
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-demo: control-plane ## Start a local control plane and the webhook, inject a stub, print the result
+# E2E_PACKAGES: the seed procedure executed for real (e2e/seed) and the demo run to its end and
+# interrupted (e2e); `make test` runs them too, as part of ./...
+E2E_PACKAGES := ./e2e ./e2e/seed
+
+e2e: control-plane haproxy ## Run the seed procedure for real: control plane, two nodes, the injected proxy on haproxy, scrapes
+	$(GO) test -count=1 -v $(E2E_PACKAGES)
+
+demo: control-plane haproxy ## The seed procedure executed for real, step by step: the injected proxy serving the real metrics
 	$(GO) run ./e2e/demo
+
+bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook latency and throughput, end to end, memory; writes docs/benchmarks.md
+	$(GO) run ./e2e/bench/run -out docs/benchmarks.md
 
 vet: ## go vet and gofmt
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd webhook e2e)" || { gofmt -l cmd webhook e2e; exit 1; }
+	@test -z "$$(gofmt -l cmd webhook e2e deploy)" || { gofmt -l cmd webhook e2e deploy; exit 1; }
 
 clean: ## Remove bin/ (the control plane is rebuilt next time)
 	rm -rf bin

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,17 +15,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/metrics-proxy/injector/e2e/harness"
-	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
-// TestDemo runs `make demo`'s program to its end, then again interrupted with Ctrl-C, and checks
-// both runs show what they promise and leave no process behind.
+// workDirLine is the line where the demo names its work directory, from which its components run.
+var workDirLine = regexp.MustCompile(`work directory (\S+) \(removed at the end\)`)
+
+// TestDemo runs `make demo`'s program to its end, then again interrupted with Ctrl-C once the
+// control plane runs, and checks both runs show what they promise and leave no process behind.
 func TestDemo(t *testing.T) {
-	if _, err := harness.Assets(); err != nil {
-		testtool.Missing(t, err.Error())
-	}
+	binaries(t)
 	bin := filepath.Join(t.TempDir(), "demo")
 	build := exec.Command("go", "build", "-o", bin, "./demo")
 	build.Stderr = os.Stderr
@@ -39,11 +38,23 @@ func TestDemo(t *testing.T) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Run(), out.String())
-		for _, want := range []string{"daemonset.apps/metrics-proxy created", "name: haproxy", "fieldPath: status.hostIP",
-			"hostNetwork: true", "key: node-role.kubernetes.io/control-plane", "bind ${NODE_IP}:2381", "Stopping"} {
+		for _, want := range []string{
+			"kube-proxy: a STAND-IN HTTP server on http://127.0.0.1:10249",
+			"metrics-proxy render --namespace monitoring --scraper monitoring/prometheus | kubectl apply -f -",
+			"daemonset.apps/metrics-proxy created", "name: haproxy", "fieldPath: status.hostIP",
+			"hostNetwork: true", "key: node-role.kubernetes.io/control-plane", "bind ${NODE_IP}:2381",
+			"NODE_IP=127.0.0.2 haproxy -db -f ",
+			"/metrics       prometheus -> 200 from kube-controller-manager: workqueue_adds_total",
+			"/metrics       prometheus -> 200 from kube-scheduler: scheduler_schedule_attempts_total",
+			"/metrics        prometheus -> 200 from etcd: etcd_server_has_leader",
+			"/configz       prometheus -> 403 from HAProxy",
+			"/metrics       no-reader  -> 403 from kube-controller-manager",
+			"denied the request", "Done in", "Stopping haproxy",
+		} {
 			assert.Contains(t, out.String(), want)
 		}
-		assert.Empty(t, processesWith(t, marker), "processes left running after the demo ended")
+		assert.NotContains(t, out.String(), "UNEXPECTED")
+		assert.Empty(t, processesWith(t, marker, workDir(t, out.String())), "processes left running after the demo ended")
 	})
 	t.Run("interrupted", func(t *testing.T) {
 		marker := "METRICS_PROXY_DEMO_RUN=" + t.Name() + time.Now().Format(time.RFC3339Nano)
@@ -58,8 +69,10 @@ func TestDemo(t *testing.T) {
 		var seen []string
 		for scanner.Scan() { // interrupt once the control plane is up and the demo at work
 			seen = append(seen, scanner.Text())
-			if strings.Contains(scanner.Text(), "Create a namespace") {
-				require.NotEmpty(t, processesWith(t, marker), "the demo's control plane should be running now")
+			if strings.Contains(scanner.Text(), "Register two nodes") {
+				dir := workDir(t, strings.Join(seen, "\n"))
+				require.NotEmpty(t, processesWith(t, marker, ""), "the demo's etcd and kube-apiserver should be running now")
+				require.NotEmpty(t, processesWith(t, "", dir), "the demo's kube-controller-manager and kube-scheduler should be running now")
 				require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 				break
 			}
@@ -72,33 +85,14 @@ func TestDemo(t *testing.T) {
 		require.ErrorAs(t, err, &exit, strings.Join(seen, "\n"))
 		assert.Equal(t, 130, exit.ExitCode())
 		assert.Contains(t, strings.Join(seen, "\n"), "interrupted")
-		assert.Empty(t, processesWith(t, marker), "processes left running after Ctrl-C")
+		assert.Empty(t, processesWith(t, marker, workDir(t, strings.Join(seen, "\n"))), "processes left running after Ctrl-C")
 	})
 }
 
-// processesWith lists the pids of processes whose environment holds marker: the demo's children
-// (etcd, kube-apiserver, kubectl) inherit it.
-func processesWith(t *testing.T, marker string) []string {
+// workDir returns the work directory the demo's output names.
+func workDir(t *testing.T, out string) string {
 	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Skipf("no /proc to look for processes: %v", err)
-	}
-	var pids []string
-	for _, e := range entries {
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil {
-			continue
-		}
-		state, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if bytes.Contains(state, []byte(") Z ")) {
-			continue // a zombie already exited; only its parent's wait is missing
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if string(kv) == marker {
-				pids = append(pids, e.Name())
-			}
-		}
-	}
-	return pids
+	m := workDirLine.FindStringSubmatch(out)
+	require.NotNil(t, m, "the demo names no work directory:\n%s", out)
+	return m[1]
 }
