@@ -20,6 +20,7 @@ func TestValidate(t *testing.T) {
 		args    []string
 		code    int
 		stdout  []string // each must appear in stdout
+		lines   int      // when set, the exact number of stdout lines
 		stderr  []string
 		noLines bool // stdout must be empty
 	}{
@@ -31,7 +32,8 @@ func TestValidate(t *testing.T) {
 		{name: "a stub DaemonSet and its ConfigMap are what the cluster would admit", args: []string{dir + "proxy.yaml"}, code: exitOK, noLines: true},
 		{name: "a DaemonSet mounting a leaky config", args: []string{dir + "leaky.yaml"}, code: exitRejected,
 			stdout: []string{dir + "leaky.yaml: document 1: ConfigMap observability/leaky: haproxy.cfg:10: ",
-				dir + "leaky.yaml: document 2: DaemonSet observability/metrics-proxy: configmap/leaky:haproxy.cfg:10: "}},
+				dir + "leaky.yaml: document 2: DaemonSet observability/metrics-proxy: configmap/leaky:haproxy.cfg:10: "},
+			lines: 2}, // the ordinary node-exporter DaemonSet (document 3) is no proxy: nothing about it
 		{name: "a policy file changes the verdict", args: []string{"--policy", dir + "warn-policy.yaml", dir + "seed.cfg"}, code: exitRejected,
 			stdout: []string{dir + "seed.cfg:"}},
 		{name: "an invalid policy file", args: []string{"--policy", dir + "bad-policy.yaml", dir + "seed.cfg"}, code: exitUsage,
@@ -50,6 +52,9 @@ func TestValidate(t *testing.T) {
 			}
 			for _, w := range tt.stderr {
 				assert.Contains(t, stderr.String(), w)
+			}
+			if tt.lines > 0 {
+				assert.Equal(t, tt.lines, strings.Count(stdout.String(), "\n"), stdout.String())
 			}
 			if tt.noLines {
 				assert.Empty(t, stdout.String())

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	kjson "sigs.k8s.io/json"
@@ -46,6 +47,8 @@ type DaemonSetValidator struct {
 	// ConfigMaps reads the mounted ConfigMap; an uncached reader, so that a ConfigMap applied
 	// just before its DaemonSet is found.
 	ConfigMaps client.Reader
+	// Namespaces reads the DaemonSet's namespace labels (a cached reader will do).
+	Namespaces client.Reader
 }
 
 var _ admission.Handler = DaemonSetValidator{}
@@ -66,18 +69,48 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 	if ds.Namespace == "" {
 		ds.Namespace = req.Namespace
 	}
+	var mounted *corev1.ConfigMap
 	vs, err := policy.ValidateProxy(&ds, p, func(namespace, name string) (*corev1.ConfigMap, error) {
 		var cm corev1.ConfigMap
 		err := h.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
+		mounted = &cm
 		return &cm, err
 	})
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
+	if v, err := h.unguardedConfig(ctx, ds.Namespace, mounted); err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	} else if v != nil {
+		vs = append(vs, *v)
+	}
 	return verdict(ctx, req, "DaemonSet", vs, p)
+}
+
+// unguardedConfig returns a violation when the mounted ConfigMap's later edits would escape the
+// ConfigMap webhooks: outside a namespace with injection enabled they only see ConfigMaps
+// labelled metrics-proxy.io/config=haproxy, so a proxy there must mount a labelled one.
+func (h DaemonSetValidator) unguardedConfig(ctx context.Context, namespace string, cm *corev1.ConfigMap) (*policy.Violation, error) {
+	if cm == nil || inject.IsProxyConfig(cm) {
+		return nil, nil
+	}
+	if h.Namespaces != nil {
+		ns := metav1.PartialObjectMetadata{}
+		ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+		if err := h.Namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
+			return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+		}
+		if ns.Labels[inject.NamespaceInjectionLabel] == "enabled" {
+			return nil, nil // every ConfigMap with haproxy.cfg here is validated on every write
+		}
+	}
+	return &policy.Violation{Source: "configmap/" + cm.Name, Rule: policy.RuleConfigVolume,
+		Message: fmt.Sprintf("the ConfigMap %s is not labelled %s=%s and namespace %s has no %s=enabled: "+
+			"later edits of the proxy's config would not be checked", cm.Name, inject.ConfigLabel,
+			inject.ConfigLabelValue, namespace, inject.NamespaceInjectionLabel)}, nil
 }
 
 // skipValidation answers the requests no policy applies to: other operations, exempt namespaces.

@@ -88,6 +88,23 @@ func TestValidationThroughAPIServer(t *testing.T) {
 		stderr = kubectlFails(t, ds, "apply", "--dry-run=server", "-f", "-")
 		assert.Contains(t, stderr, "configmap/leaky:"+wantLine)
 	})
+	t.Run("outside enabled namespaces a proxy must mount a labelled ConfigMap, whose edits stay checked", func(t *testing.T) {
+		ns := newNamespace(t, nil)
+		kubectl(t, configMap("plain", ns, "", seedConfig(t)), "apply", "-f", "-")
+		ds := strings.Replace(manifestOf(stub, "proxy", ns, `metrics-proxy.io/inject: "true"`), "metadata:\n",
+			"metadata:\n  annotations: {metrics-proxy.io/config-map: plain}\n", 1)
+		stderr := kubectlFails(t, ds, "apply", "-f", "-")
+		assert.Contains(t, stderr, "configmap/plain: config-volume: the ConfigMap plain is not labelled")
+		kubectl(t, "", "label", "configmap", "plain", "-n", ns, proxyLabel[:len("metrics-proxy.io/config")]+"=haproxy")
+		kubectl(t, ds, "apply", "-f", "-")
+		stderr = kubectlFails(t, configMap("plain", ns, proxyLabel, bypass), "apply", "-f", "-")
+		assert.Contains(t, stderr, wantLine, "a later edit of the mounted config is checked")
+	})
+	t.Run("in an enabled namespace a ConfigMap labelled with another value is checked", func(t *testing.T) {
+		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
+		stderr := kubectlFails(t, configMap("other", ns, "metrics-proxy.io/config: draft", bypass), "apply", "-f", "-")
+		assert.Contains(t, stderr, wantLine)
+	})
 	t.Run("a DaemonSet whose ConfigMap does not exist is denied", func(t *testing.T) {
 		ns := newNamespace(t, nil)
 		stderr := kubectlFails(t, manifestOf(stub, "proxy", ns, `metrics-proxy.io/inject: "true"`), "apply", "-f", "-")

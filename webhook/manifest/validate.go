@@ -27,8 +27,11 @@ type Finding struct {
 // haproxy container) and not opted out, together with the ConfigMap it mounts, which must be
 // among docs (the webhook looks it up in the cluster instead). An error is a *DocumentError.
 func Validate(docs []Document, p *policy.Policy, cfg inject.Config) ([]Finding, error) {
-	docs, err := Inject(docs, cfg)
+	proxy, err := proxies(docs) // before injection, which makes every DaemonSet look like one
 	if err != nil {
+		return nil, err
+	}
+	if docs, err = Inject(docs, cfg); err != nil {
 		return nil, err
 	}
 	configMaps := map[string]*corev1.ConfigMap{}
@@ -53,7 +56,7 @@ func Validate(docs []Document, p *policy.Policy, cfg inject.Config) ([]Finding, 
 			if err := yaml.Unmarshal(d.YAML, ds); err != nil {
 				return nil, &DocumentError{Index: d.Index, Err: fmt.Errorf("DaemonSet: %w", err)}
 			}
-			if isProxy(ds) {
+			if proxy[d.Index] {
 				proxies = append(proxies, struct {
 					doc Document
 					ds  *appsv1.DaemonSet
@@ -72,6 +75,22 @@ func Validate(docs []Document, p *policy.Policy, cfg inject.Config) ([]Finding, 
 		}
 	}
 	return findings, nil
+}
+
+// proxies returns the indexes of the documents that are proxy DaemonSets, as written.
+func proxies(docs []Document) (map[int]bool, error) {
+	out := map[int]bool{}
+	for _, d := range docs {
+		if d.APIVersion != "apps/v1" || d.Kind != "DaemonSet" {
+			continue
+		}
+		ds := &appsv1.DaemonSet{}
+		if err := yaml.Unmarshal(d.YAML, ds); err != nil {
+			return nil, &DocumentError{Index: d.Index, Err: fmt.Errorf("DaemonSet: %w", err)}
+		}
+		out[d.Index] = isProxy(ds)
+	}
+	return out, nil
 }
 
 // isProxy tells a proxy DaemonSet from any other in a file.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,14 +24,10 @@ func TestMethodCheckBudget(t *testing.T) {
 		b.WriteString(" }\n")
 	}
 	b.WriteString("backend kube-proxy\n" + server)
-	start := time.Now()
 	vs := policy.ValidateConfig([]byte(b.String()), &policy.Policy{AllowedMethods: []string{"GET"}})
-	elapsed := time.Since(start)
 	require.Len(t, vs, 1, render(vs))
 	assert.Equal(t, policy.RuleMethodDeny, vs[0].Rule)
-	assert.Contains(t, vs[0].Message, "too complex")
-	assert.Less(t, elapsed, 2*time.Second)
-	t.Logf("%d bytes checked in %v", b.Len(), elapsed)
+	assert.Contains(t, vs[0].Message, "too complex") // the work budget, not a clock, bounds the check
 }
 
 // TestMethodCheckDistinctMethods: a method the conditions name is checked on its own.

@@ -1,0 +1,146 @@
+package admission_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/policy"
+)
+
+// Run these without a control plane (TestMain starts one when bin/ has it):
+//
+//	KUBEBUILDER_ASSETS=/nonexistent go test -run '^$' -bench . -benchmem ./webhook/admission
+
+// benchStub is the smallest DaemonSet stub: a name, a namespace and no containers.
+const benchStub = `{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"proxy","namespace":"monitoring"},` +
+	`"spec":{"template":{"spec":{"containers":[]}}}}`
+
+// withEnv returns a complete DaemonSet whose own container carries n env vars.
+func withEnv(n int) []byte {
+	env := make([]map[string]string, n)
+	for i := range env {
+		env[i] = map[string]string{"name": fmt.Sprintf("VAR_%04d", i), "value": fmt.Sprintf("value-%d", i)}
+	}
+	raw, err := json.Marshal(map[string]any{
+		"apiVersion": "apps/v1", "kind": "DaemonSet",
+		"metadata": map[string]any{"name": "agent", "namespace": "monitoring"},
+		"spec": map[string]any{
+			"selector": map[string]any{"matchLabels": map[string]string{"app": "agent"}},
+			"template": map[string]any{
+				"metadata": map[string]any{"labels": map[string]string{"app": "agent"}},
+				"spec": map[string]any{"containers": []any{map[string]any{
+					"name": "agent", "image": "registry.k8s.io/pause:3.10", "env": env}}},
+			},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}
+
+type benchInput struct {
+	name string
+	raw  []byte
+}
+
+// daemonSetInputs are the DaemonSets of the handler benchmarks: a stub, an injected one, and
+// DaemonSets with 10, 100 and 1000 env vars (the patch must not grow with them).
+func daemonSetInputs(b *testing.B) []benchInput {
+	injected, err := inject.DaemonSetJSON([]byte(benchStub), inject.Config{Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []benchInput{{"stub", []byte(benchStub)}, {"injected", injected},
+		{"env-10", withEnv(10)}, {"env-100", withEnv(100)}, {"env-1000", withEnv(1000)}}
+}
+
+// quietContext carries a logger that drops the handlers' decision lines.
+func quietContext() context.Context {
+	return log.IntoContext(context.Background(), logr.Discard())
+}
+
+func createRequest(resource string, raw []byte) cradmission.Request {
+	return cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "bench", Operation: admissionv1.Create, Namespace: "monitoring", Name: "bench",
+		Resource: metav1.GroupVersionResource{Resource: resource}, Object: runtime.RawExtension{Raw: raw}}}
+}
+
+// BenchmarkDaemonSetInjector is the mutating handler without HTTP: decode, inject, build the
+// JSON patch with PatchResponseFromRaw. patch-ops is the number of patch operations.
+func BenchmarkDaemonSetInjector(b *testing.B) {
+	h := &admission.DaemonSetInjector{Config: inject.Config{Version: "bench"}}
+	ctx := quietContext()
+	for _, in := range daemonSetInputs(b) {
+		b.Run(in.name, func(b *testing.B) {
+			req := createRequest("daemonsets", in.raw)
+			b.SetBytes(int64(len(in.raw)))
+			b.ReportAllocs()
+			var ops int
+			for b.Loop() {
+				resp := h.Handle(ctx, req)
+				if !resp.Allowed {
+					b.Fatalf("denied: %v", resp.Result)
+				}
+				ops = len(resp.Patches)
+			}
+			b.ReportMetric(float64(ops), "patch-ops")
+		})
+	}
+}
+
+// BenchmarkPatchResponseFromRaw is the JSON patch alone, between a DaemonSet and its injection.
+func BenchmarkPatchResponseFromRaw(b *testing.B) {
+	for _, in := range daemonSetInputs(b) {
+		out, err := inject.DaemonSetJSON(in.raw, inject.Config{Version: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.raw)))
+			b.ReportAllocs()
+			var ops int
+			for b.Loop() {
+				ops = len(cradmission.PatchResponseFromRaw(in.raw, out).Patches)
+			}
+			b.ReportMetric(float64(ops), "patch-ops")
+		})
+	}
+}
+
+// BenchmarkConfigMapValidator is the validating handler without HTTP on the seed's ConfigMap.
+func BenchmarkConfigMapValidator(b *testing.B) {
+	cfg, err := os.ReadFile("../inject/testdata/seed-haproxy.cfg")
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "metrics-proxy", "namespace": "monitoring",
+			"labels": map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}},
+		"data": map[string]string{inject.ConfigKey: string(cfg)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := admission.ConfigMapValidator{Policies: admission.StaticPolicy{P: policy.Default()}}
+	ctx := quietContext()
+	req := createRequest("configmaps", raw)
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if resp := h.Handle(ctx, req); !resp.Allowed {
+			b.Fatalf("seed config denied: %v", resp.Result)
+		}
+	}
+}
