@@ -9,6 +9,12 @@
 //     Replicas agree through the Secret: every change is an optimistic update of it, so two
 //     replicas never install two CAs, and every replica derives the caBundle from it.
 //
-// Certificates are made with open-policy-agent/cert-controller's key-pair functions; this
-// package adds what cert-controller's rotator lacks: the CA overlap and files for certwatcher.
+// Why open-policy-agent/cert-controller: it is the small, maintained library Gatekeeper and
+// others run for exactly this job, and it builds on controller-runtime, which we already use;
+// cert-manager's packages would pull its whole API and controller machinery into the server for
+// two certificates. We take cert-controller's key-pair functions (CreateCACert, CreateCertPEM,
+// ValidCert) rather than its rotator, because the rotator replaces the CA in the caBundle at once
+// (replicas still serving the old certificate would fail until their volume catches up) and
+// expects the Secret mounted as a volume; this package keeps the old CA in the bundle during the
+// overlap and writes the files itself, so a rotation reaches every replica within one check.
 package certs

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -42,9 +41,8 @@ type SelfSigned struct {
 	// Interval is how often the Secret and the configurations are checked; 0 means 1 minute.
 	Interval time.Duration
 
-	files    Files
-	bundles  atomic.Pointer[[][]byte] // the caBundles the configurations held at the last check
-	problems atomic.Pointer[string]   // why the last check failed, nil when it did not
+	files   Files
+	bundles atomic.Pointer[[][]byte] // the caBundles the configurations held at the last good check
 }
 
 var _ Source = (*SelfSigned)(nil)
@@ -54,14 +52,13 @@ func (s *SelfSigned) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificat
 	return s.files.GetCertificate(hello)
 }
 
-// Ready implements Source: a certificate is served and every caBundle of both configurations
-// verifies it.
+// Ready implements Source: a certificate is served and every caBundle of both configurations,
+// as last seen, verifies it. A failed check (the API server briefly away) does not make the
+// replica unready: what it serves is still trusted, and unready replicas would take the webhook
+// down with them.
 func (s *SelfSigned) Ready(req *http.Request) error {
 	if err := s.files.Ready(req); err != nil {
 		return err
-	}
-	if p := s.problems.Load(); p != nil {
-		return errors.New(*p)
 	}
 	cert, err := s.files.GetCertificate(nil)
 	if err != nil {
@@ -97,11 +94,7 @@ func (s *SelfSigned) Start(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if err := s.Reconcile(ctx); err != nil {
-			msg := err.Error()
-			s.problems.Store(&msg)
 			logger.Error(err, "self-signed certificates")
-		} else {
-			s.problems.Store(nil)
 		}
 		select {
 		case <-ctx.Done():

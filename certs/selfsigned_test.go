@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,20 +97,26 @@ func TestSelfSignedReplicas(t *testing.T) {
 // it is ready.
 func startReplica(ctx context.Context, t *testing.T) string {
 	t.Helper()
-	ports := freePorts(t, 2)
 	source, err := selfSigned(cp.Config, t.TempDir())
 	require.NoError(t, err)
+	return startReplicaOn(ctx, t, source, freePorts(t, 1)[0])
+}
+
+// startReplicaOn runs a webhook server with source on port and returns its address once ready.
+func startReplicaOn(ctx context.Context, t *testing.T, source certs.Source, port int) string {
+	t.Helper()
+	probe := freePorts(t, 1)[0]
 	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
-		Inject: inject.Config{Version: "certs-test"}, Host: "127.0.0.1", Port: ports[0], Certs: source,
-		MetricsBindAddress: "0", HealthProbeBindAddress: fmt.Sprintf("127.0.0.1:%d", ports[1]), Logger: logr.Discard(),
+		Inject: inject.Config{Version: "certs-test"}, Host: "127.0.0.1", Port: port, Certs: source,
+		MetricsBindAddress: "0", HealthProbeBindAddress: fmt.Sprintf("127.0.0.1:%d", probe), Logger: logr.Discard(),
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitReady(t, ports[1])
-	return fmt.Sprintf("127.0.0.1:%d", ports[0])
+	waitReady(t, probe)
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 // waitReady waits until the server whose probes listen on port is ready.
@@ -155,6 +162,12 @@ func roundRobin(ctx context.Context, t *testing.T, backends ...string) string {
 // pointWebhooksAt rewrites the webhook configurations' URLs to https://localhost:PORT of addr.
 func pointWebhooksAt(t *testing.T, addr string) {
 	t.Helper()
+	pointWebhooksNamed(t, "metrics-proxy", addr)
+}
+
+// pointWebhooksNamed rewrites the URLs of the webhook configurations called name.
+func pointWebhooksNamed(t *testing.T, name, addr string) {
+	t.Helper()
 	_, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	rewrite := func(cc *admissionregistrationv1.WebhookClientConfig) {
@@ -166,7 +179,7 @@ func pointWebhooksAt(t *testing.T, addr string) {
 	c := cp.Client
 	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		m := &admissionregistrationv1.MutatingWebhookConfiguration{}
-		if err := c.Get(context.Background(), client.ObjectKey{Name: "metrics-proxy"}, m); err != nil {
+		if err := c.Get(context.Background(), client.ObjectKey{Name: name}, m); err != nil {
 			return err
 		}
 		for i := range m.Webhooks {
@@ -176,7 +189,7 @@ func pointWebhooksAt(t *testing.T, addr string) {
 	}))
 	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		v := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-		if err := c.Get(context.Background(), client.ObjectKey{Name: "metrics-proxy"}, v); err != nil {
+		if err := c.Get(context.Background(), client.ObjectKey{Name: name}, v); err != nil {
 			return err
 		}
 		for i := range v.Webhooks {
@@ -246,6 +259,8 @@ func annotate(t *testing.T, key, value string) {
 		return cp.Client.Update(context.Background(), s)
 	}))
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
