@@ -39,6 +39,11 @@ func TestInjectGolden(t *testing.T) {
 	inputs = withoutGoldens(inputs)
 	require.NotEmpty(t, inputs)
 	version = goldenVersion
+	goldens, err := filepath.Glob("testdata/inject/*.golden")
+	require.NoError(t, err)
+	for _, g := range goldens {
+		assert.FileExists(t, strings.TrimSuffix(g, ".golden")+".yaml", "golden %s has no input: delete it", g)
+	}
 
 	for _, input := range inputs {
 		name := strings.TrimSuffix(filepath.Base(input), ".yaml")

@@ -1,5 +1,3 @@
-// Command metrics-proxy is the metrics-proxy admission webhook server and its offline CLI:
-// serve, inject, render and version. Flags are parsed here and nowhere else.
 package main
 
 import (

@@ -55,8 +55,11 @@ func (r *run) startAPIServer(ctx context.Context) error {
 		return fmt.Errorf("clientset: %w", err)
 	}
 	status, _, err := get(ctx, plainClient, EtcdMetricsURL+"/metrics", "")
-	if err != nil || status != http.StatusOK {
-		return fmt.Errorf("etcd metrics at %s/metrics: status %d: %v", EtcdMetricsURL, status, err)
+	if err != nil {
+		return fmt.Errorf("etcd metrics at %s/metrics: %w", EtcdMetricsURL, err)
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("etcd metrics at %s/metrics: status %d", EtcdMetricsURL, status)
 	}
 	r.w.say("kube-apiserver %s (binaries from %s)", cp.Config.Host, r.o.Assets)
 	r.w.say("etcd: --listen-metrics-urls=%s", EtcdMetricsURL)

@@ -53,7 +53,7 @@ func (r *run) applyRender(ctx context.Context) error {
 		return err
 	}
 	cli := fmt.Sprintf("metrics-proxy render --namespace %s --scraper %s/%s", Namespace, Namespace, Scraper)
-	r.w.command("%s", cli)
+	r.w.command("%s   # run in-process: the render command's own code (manifest.Render)", cli)
 	r.w.block(rendered.String())
 	r.w.command("%s | kubectl apply -f -", cli)
 	out, stderr, err := r.cp.Kubectl(ctx, rendered.String(), "apply", "-f", "-")

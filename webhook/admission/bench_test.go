@@ -27,8 +27,8 @@ import (
 const benchStub = `{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"proxy","namespace":"monitoring"},` +
 	`"spec":{"template":{"spec":{"containers":[]}}}}`
 
-// withEnv returns a complete DaemonSet whose own container carries n env vars.
-func withEnv(n int) []byte {
+// benchWithEnv returns a complete DaemonSet whose own container carries n env vars.
+func benchWithEnv(n int) []byte {
 	env := make([]map[string]string, n)
 	for i := range env {
 		env[i] = map[string]string{"name": fmt.Sprintf("VAR_%04d", i), "value": fmt.Sprintf("value-%d", i)}
@@ -64,7 +64,7 @@ func daemonSetInputs(b *testing.B) []benchInput {
 		b.Fatal(err)
 	}
 	return []benchInput{{"stub", []byte(benchStub)}, {"injected", injected},
-		{"env-10", withEnv(10)}, {"env-100", withEnv(100)}, {"env-1000", withEnv(1000)}}
+		{"env-10", benchWithEnv(10)}, {"env-100", benchWithEnv(100)}, {"env-1000", benchWithEnv(1000)}}
 }
 
 // quietContext carries a logger that drops the handlers' decision lines.
