@@ -230,4 +230,3 @@ func assertNoPatch(t *testing.T, ds *appsv1.DaemonSet) {
 	require.True(t, resp.Allowed)
 	assert.Empty(t, resp.Patches, "re-injecting the stored DaemonSet must yield no patch")
 }
-
