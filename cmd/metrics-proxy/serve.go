@@ -107,16 +107,18 @@ func envOr(name, def string) string {
 
 // restConfig loads the API server connection from --kubeconfig or the usual places.
 func restConfig(kubeconfig string) (*rest.Config, error) {
+	var cfg *rest.Config
+	var err error
 	if kubeconfig != "" {
-		cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-		if err != nil {
+		if cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig); err != nil {
 			return nil, fmt.Errorf("load kubeconfig %s: %w", kubeconfig, err)
 		}
-		return cfg, nil
-	}
-	cfg, err := config.GetConfig()
-	if err != nil {
+	} else if cfg, err = config.GetConfig(); err != nil {
 		return nil, fmt.Errorf("load kubeconfig: %w", err)
 	}
+	// No client-side rate limit: every validated DaemonSet reads its ConfigMap, and client-go's
+	// default of 5 requests/s would queue admission behind it. The API server's priority and
+	// fairness protects it instead.
+	cfg.QPS, cfg.Burst = -1, 0
 	return cfg, nil
 }

@@ -1,0 +1,13 @@
+package bench
+
+import _ "embed" // the MutatingAdmissionPolicy below
+
+// MutatingAdmissionPolicyYAML is the native alternative the end-to-end benchmark compares our
+// webhook with: a MutatingAdmissionPolicy and its two bindings that inject a DaemonSet stub the
+// way the webhook does (see the file's comments for what it does not do).
+//
+//go:embed mutating-admission-policy.yaml
+var MutatingAdmissionPolicyYAML []byte
+
+// MutatingAdmissionPolicyVersion is the version the policy writes into the status annotation.
+const MutatingAdmissionPolicyVersion = "mutating-admission-policy"

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// server is a webhook server running as a process of its own.
+type server struct {
+	name string
+	cmd  *exec.Cmd
+	// port is the webhook port on 127.0.0.1; probe serves /readyz.
+	port  int
+	probe string
+	done  chan struct{}
+	err   error
+}
+
+// startServe starts `metrics-proxy serve` against the control plane, as a cluster would run it
+// but on loopback addresses, and waits until it is ready.
+func startServe(ctx context.Context, bins programs, cp *controlPlane, dir string) (*server, error) {
+	return startServer(ctx, "metrics-proxy serve", bins.serve, []string{"serve"}, cp, dir)
+}
+
+// startBenchServer starts the bench server: serve plus the no-op path.
+func startBenchServer(ctx context.Context, bins programs, cp *controlPlane, dir string) (*server, error) {
+	return startServer(ctx, "bench server", bins.server, nil, cp, dir)
+}
+
+func startServer(ctx context.Context, name, bin string, args []string, cp *controlPlane, dir string) (*server, error) {
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: name, port: ports[0], probe: "127.0.0.1:" + strconv.Itoa(ports[1]), done: make(chan struct{})}
+	args = append(args, "--cert-dir", cp.certDir, "--host", "127.0.0.1",
+		"--port", strconv.Itoa(s.port), "--health-probe-bind-address", s.probe,
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[2]))
+	logFile, err := os.Create(filepath.Join(dir, filepath.Base(bin)+".log"))
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", name, err)
+	}
+	s.cmd = exec.Command(bin, args...)
+	// $KUBECONFIG, not --kubeconfig: `serve` then loads its configuration the way it does in a
+	// cluster (controller-runtime's config.GetConfig, no client-side rate limit), whereas with
+	// --kubeconfig client-go's default limit of 5 requests/s applies to its API reads.
+	s.cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.kubeconfig)
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.SysProcAttr = childAttrs()
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		logFile.Close()
+		close(s.done)
+	}()
+	if err := s.waitReady(ctx, time.Minute); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%w (log: %s)", err, logFile.Name())
+	}
+	return s, nil
+}
+
+// pid is the server's process id.
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// url is the https URL of a path of the webhook server.
+func (s *server) url(path string) string { return fmt.Sprintf("https://127.0.0.1:%d%s", s.port, path) }
+
+// hostPort is where the webhook server listens.
+func (s *server) hostPort() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// waitReady polls /readyz until it answers 200, the process exits or timeout passes.
+func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.probe+"/readyz", nil)
+		if err != nil {
+			return fmt.Errorf("readiness probe: %w", err)
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			return fmt.Errorf("%s exited before it was ready: %w", s.name, s.err)
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready after %s: %w", s.name, timeout, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM, waits up to 10 s for the process to end, then kills it.
+func (s *server) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		_ = s.cmd.Process.Kill()
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}

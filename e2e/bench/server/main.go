@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/metrics-proxy/injector/e2e/bench"
+	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/inject"
+)
+
+func main() {
+	// A flag set of its own: controller-runtime registers --kubeconfig on the global one.
+	fs := flag.NewFlagSet("server", flag.ExitOnError)
+	var o admission.ServerOptions
+	fs.StringVar(&o.CertDir, "cert-dir", "", "directory with tls.crt and tls.key")
+	fs.StringVar(&o.Host, "host", "127.0.0.1", "address of the webhook server")
+	fs.IntVar(&o.Port, "port", 9443, "port of the webhook server")
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", "0", `address of /metrics; "0" turns it off`)
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", "", "address of /healthz and /readyz")
+	fs.StringVar(&o.PolicyFile, "policy", "", "policy file; default: the built-in policy")
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: a bad flag exits
+	if err := serve(ctrl.SetupSignalHandler(), o); err != nil {
+		fmt.Fprintf(os.Stderr, "bench server: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs the server until ctx ends, as `metrics-proxy serve` does, with bench.NoopPath added.
+func serve(ctx context.Context, o admission.ServerOptions) error {
+	logger := logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctrl.SetLogger(logger)
+	cfg, err := config.GetConfig() // as serve without --kubeconfig: $KUBECONFIG or in-cluster
+	if err != nil {
+		return fmt.Errorf("load kubeconfig: %w", err)
+	}
+	o.Inject = inject.Config{Version: "bench", DefaultImage: inject.DefaultImage}
+	o.Logger = logger
+	mgr, err := admission.NewManager(cfg, o)
+	if err != nil {
+		return err
+	}
+	mgr.GetWebhookServer().Register(bench.NoopPath, &webhook.Admission{Handler: cradmission.HandlerFunc(
+		func(context.Context, cradmission.Request) cradmission.Response { return cradmission.Allowed("") })})
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
