@@ -10,14 +10,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/metrics-proxy/injector/certs"
@@ -44,37 +41,13 @@ func TestFilesRotationUnderLoad(t *testing.T) {
 	ns := proxyNamespace(t)
 	require.NoError(t, dryRunStub(ns))
 
-	var sent, failed atomic.Int64
-	var firstErr atomic.Pointer[string]
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if err := dryRunStub(ns); err != nil {
-					failed.Add(1)
-					msg := err.Error()
-					firstErr.CompareAndSwap(nil, &msg)
-				}
-			}
-		})
-	}
+	l := startLoad(ns)
 	time.Sleep(500 * time.Millisecond)
 	writeCert(t, dir, ca) // a new key and certificate, as a renewed Secret's volume would get
 	require.Eventually(t, func() bool { return servedFingerprint(t, addr) != before }, 30*time.Second, 100*time.Millisecond,
 		"new connections get the new certificate")
 	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
-	assert.Positive(t, sent.Load())
-	assert.Zero(t, failed.Load(), "requests failed during the rotation; first: %v", firstErr.Load())
-	t.Logf("%d admission requests during the rotation, %d failed", sent.Load(), failed.Load())
+	l.finish(t)
 }
 
 // secretCA reads the self-signed mode's CA from its Secret, to sign files-mode certificates the

@@ -10,8 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,27 +53,7 @@ func TestSelfSignedReplicas(t *testing.T) {
 		require.NoError(t, dryRunStub(ns))
 	}
 
-	var sent, failed atomic.Int64
-	var firstErr atomic.Pointer[string]
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 {
-		wg.Go(func() {
-			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				sent.Add(1)
-				if err := dryRunStub(ns); err != nil {
-					failed.Add(1)
-					msg := err.Error()
-					firstErr.CompareAndSwap(nil, &msg)
-				}
-			}
-		})
-	}
+	l := startLoad(ns)
 	annotate(t, certs.RotateAnnotation, "now")
 	require.Eventually(t, func() bool {
 		newCA := getSecret(t).Data[certs.CAKey]
@@ -83,14 +61,10 @@ func TestSelfSignedReplicas(t *testing.T) {
 			servesCertOf(cp.WebhookAddr, newCA) == nil && servesCertOf(replicaB, newCA) == nil
 	}, 30*time.Second, 100*time.Millisecond, "both replicas serve a certificate of the new CA")
 	time.Sleep(time.Second) // requests keep flowing after the switch
-	close(stop)
-	wg.Wait()
+	l.finish(t)
 
-	assert.Positive(t, sent.Load())
-	assert.Zero(t, failed.Load(), "requests failed during the rotation; first: %v", firstErr.Load())
 	bundle := getSecret(t).Data[certs.BundleKey]
 	assert.Equal(t, 2, strings.Count(string(bundle), "BEGIN CERTIFICATE"), "the old CA stays in the bundle")
-	t.Logf("%d admission requests during the rotation, %d failed", sent.Load(), failed.Load())
 }
 
 // startReplica runs a second webhook server in self-signed mode and returns its address once
