@@ -167,7 +167,10 @@ func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string,
 	mgrCtx, cancel := context.WithCancel(ctx)
 	cp.stop, cp.done = cancel, make(chan error, 1)
 	go func() { cp.done <- mgr.Start(mgrCtx) }()
-	return waitReady(ctx, "http://"+cp.ProbeAddr+"/readyz", 30*time.Second)
+	if err := WaitReady(ctx, "http://"+cp.ProbeAddr+"/readyz", 30*time.Second, nil); err != nil {
+		return fmt.Errorf("webhook server: %w", err)
+	}
+	return nil
 }
 
 // connect creates the clients: a controller-runtime client and a kubeconfig for kubectl.
@@ -217,8 +220,12 @@ func freePorts(host string, n int) ([]int, error) {
 	return ports, nil
 }
 
-// waitReady polls url until it answers 200, for at most timeout.
-func waitReady(ctx context.Context, url string, timeout time.Duration) error {
+// ErrGone is returned by WaitReady when the server exited before it was ready.
+var ErrGone = errors.New("exited before it was ready")
+
+// WaitReady polls url (a /readyz) until it answers 200, for at most timeout; it gives up at once
+// with ErrGone when gone is closed (the server exited), and may be given a nil gone.
+func WaitReady(ctx context.Context, url string, timeout time.Duration, gone <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
@@ -233,9 +240,11 @@ func waitReady(ctx context.Context, url string, timeout time.Duration) error {
 			}
 		}
 		select {
+		case <-gone:
+			return ErrGone
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("webhook server not ready at %s after %s", url, timeout)
+				return fmt.Errorf("not ready at %s after %s", url, timeout)
 			}
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):

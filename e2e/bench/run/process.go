@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/metrics-proxy/injector/e2e/harness"
 )
 
 // server is a webhook server running as a process of its own.
@@ -82,27 +83,14 @@ func (s *server) hostPort() string { return "127.0.0.1:" + strconv.Itoa(s.port) 
 
 // waitReady polls /readyz until it answers 200, the process exits or timeout passes.
 func (s *server) waitReady(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.probe+"/readyz", nil)
-		if err != nil {
-			return fmt.Errorf("readiness probe: %w", err)
-		}
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("%s exited before it was ready: %w", s.name, s.err)
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %s: %w", s.name, timeout, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	err := harness.WaitReady(ctx, "http://"+s.probe+"/readyz", timeout, s.done)
+	if errors.Is(err, harness.ErrGone) {
+		return fmt.Errorf("%s %w: %w", s.name, err, s.err)
 	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	return nil
 }
 
 // stop sends SIGTERM, waits up to 10 s for the process to end, then kills it.
