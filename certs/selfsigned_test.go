@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/metrics-proxy/injector/certs"
+	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
@@ -236,14 +237,10 @@ func annotate(t *testing.T, key, value string) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// freePorts returns n loopback ports that were free a moment ago.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
+	ports, err := harness.FreePorts("127.0.0.1", n)
+	require.NoError(t, err)
 	return ports
 }

@@ -98,7 +98,7 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 		o.Logger = logr.Discard()
 	}
 	const host = "127.0.0.1"
-	ports, err := freePorts(host, 3)
+	ports, err := FreePorts(host, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +206,8 @@ func (cp *ControlPlane) Stop() {
 	}
 }
 
-// freePorts asks the kernel for n distinct free TCP ports on host.
-func freePorts(host string, n int) ([]int, error) {
+// FreePorts asks the kernel for n distinct TCP ports on host that are free at this moment.
+func FreePorts(host string, n int) ([]int, error) {
 	var ports []int
 	for range n {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
