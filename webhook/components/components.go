@@ -98,3 +98,19 @@ func Join(cs []Component) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// Subsets returns every non-empty subset of the components, each in canonical order: the inputs
+// of tests that must hold for any choice of components.
+func Subsets() [][]Component {
+	var out [][]Component
+	for mask := 1; mask < 1<<len(all); mask++ {
+		var cs []Component
+		for i, c := range all {
+			if mask&(1<<i) != 0 {
+				cs = append(cs, c)
+			}
+		}
+		out = append(out, cs)
+	}
+	return out
+}

@@ -56,3 +56,19 @@ func TestTable(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, "127.0.0.1:10257", want["kube-controller-manager"].Upstream())
 }
+
+func TestSubsets(t *testing.T) {
+	subsets := Subsets()
+	require.Len(t, subsets, 1<<len(All())-1)
+	seen := map[string]bool{}
+	for _, cs := range subsets {
+		require.NotEmpty(t, cs)
+		joined := Join(cs)
+		assert.False(t, seen[joined], "%s twice", joined)
+		seen[joined] = true
+		parsed, err := Parse(joined)
+		require.NoError(t, err)
+		assert.Equal(t, cs, parsed, "canonical order")
+	}
+	assert.True(t, seen[Join(All())])
+}

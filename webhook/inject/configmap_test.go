@@ -79,14 +79,7 @@ func TestHAProxyConfigIsTheSeeds(t *testing.T) {
 // Every generated config, for every subset of components, passes the real haproxy's check.
 func TestHAProxyConfigPassesHAProxyCheck(t *testing.T) {
 	haproxy := testtool.HAProxy(t)
-	all := components.All()
-	for mask := 1; mask < 1<<len(all); mask++ {
-		var cs []components.Component
-		for i, c := range all {
-			if mask&(1<<i) != 0 {
-				cs = append(cs, c)
-			}
-		}
+	for _, cs := range components.Subsets() {
 		t.Run(components.Join(cs), func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), ConfigKey)
