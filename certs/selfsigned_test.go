@@ -28,6 +28,7 @@ import (
 	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // TestSelfSignedReplicas: a second replica started against the same API server joins the first
@@ -192,10 +193,10 @@ func servesCertOf(addr string, caPEM []byte) error {
 func proxyNamespace(t *testing.T) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "certs-",
-		Labels: map[string]string{inject.NamespaceInjectionLabel: "enabled"}}}
+		Labels: map[string]string{names.NamespaceInjectionLabel: "enabled"}}}
 	require.NoError(t, cp.Client.Create(context.Background(), ns))
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: ns.Name,
-		Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: ns.Name,
+		Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}}}
 	require.NoError(t, cp.Client.Create(context.Background(), cm))
 	return ns.Name
 }

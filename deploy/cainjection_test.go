@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/e2e/harness"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // TestCertManagerCAInjection runs the cert-manager overlay's TLS wiring end to end without
@@ -128,7 +128,7 @@ func caBundles(t *testing.T, cp *controlPlane, ca []byte) error {
 func enabledNamespace(t *testing.T, cp *controlPlane) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "monitoring",
-		Labels: map[string]string{inject.NamespaceInjectionLabel: "enabled"}}}
+		Labels: map[string]string{names.NamespaceInjectionLabel: "enabled"}}}
 	require.NoError(t, cp.client.Create(t.Context(), ns))
 	return ns.Name
 }
@@ -149,25 +149,25 @@ func stubDaemonSet(namespace string) *unstructured.Unstructured {
 func assertAdmissionOverTLS(t *testing.T, cp *controlPlane, ns string) {
 	t.Helper()
 	// The API server picks the new caBundle up from its informer: retry until it has.
-	stub := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: ns,
-		Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}}}
+	stub := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: ns,
+		Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}}}
 	poll(t, "a stub ConfigMap admitted through the webhooks", 30*time.Second, func() error {
 		return cp.client.Create(t.Context(), stub.DeepCopy())
 	})
 	require.NoError(t, cp.client.Get(t.Context(), client.ObjectKeyFromObject(stub), stub))
-	assert.Contains(t, stub.Data, inject.ConfigKey, "the stub ConfigMap is filled")
+	assert.Contains(t, stub.Data, names.ConfigKey, "the stub ConfigMap is filled")
 
 	require.NoError(t, cp.client.Create(t.Context(), stubDaemonSet(ns)))
 	ds := &appsv1.DaemonSet{}
 	require.NoError(t, cp.client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "proxy"}, ds))
-	assert.Contains(t, ds.Annotations, inject.StatusAnnotation)
+	assert.Contains(t, ds.Annotations, names.StatusAnnotation)
 	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
-	assert.Equal(t, inject.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
+	assert.Equal(t, names.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
 
 	leaky := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "leaky", Namespace: ns,
-			Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}},
-		Data: map[string]string{inject.ConfigKey: "frontend all\n  bind *:10249\n  default_backend b\nbackend b\n  server s 127.0.0.1:10249\n"},
+			Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
+		Data: map[string]string{names.ConfigKey: "frontend all\n  bind *:10249\n  default_backend b\nbackend b\n  server s 127.0.0.1:10249\n"},
 	}
 	err := cp.client.Create(t.Context(), leaky)
 	require.Error(t, err, "the validating webhook denies a config that binds everywhere")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // TestCLIErrors: every failure names what failed and exits with the documented code.
@@ -77,8 +78,8 @@ func TestInjectStdin(t *testing.T) {
 	var ds appsv1.DaemonSet
 	require.NoError(t, yaml.UnmarshalStrict(stdout.Bytes(), &ds))
 	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
-	assert.Equal(t, inject.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
-	assert.Contains(t, ds.Annotations, inject.StatusAnnotation)
+	assert.Equal(t, names.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
+	assert.Contains(t, ds.Annotations, names.StatusAnnotation)
 }
 
 // TestRender: the rendered setup is the seed's, parametrised, and its stub injects into a proxy
@@ -93,10 +94,10 @@ func TestRender(t *testing.T) {
 	var cm corev1.ConfigMap
 	require.NoError(t, yaml.UnmarshalStrict(docs[0].YAML, &cm))
 	assert.Equal(t, "monitoring", cm.Namespace)
-	assert.Equal(t, inject.ConfigLabelValue, cm.Labels[inject.ConfigLabel])
-	assert.Contains(t, cm.Data[inject.ConfigKey], "bind ${NODE_IP}:2381")
-	assert.Contains(t, cm.Data[inject.ConfigKey], "bind ${NODE_IP}:10259")
-	assert.NotContains(t, cm.Data[inject.ConfigKey], "10249")
+	assert.Equal(t, names.ConfigLabelValue, cm.Labels[names.ConfigLabel])
+	assert.Contains(t, cm.Data[names.ConfigKey], "bind ${NODE_IP}:2381")
+	assert.Contains(t, cm.Data[names.ConfigKey], "bind ${NODE_IP}:10259")
+	assert.NotContains(t, cm.Data[names.ConfigKey], "10249")
 
 	var role rbacv1.ClusterRole
 	require.NoError(t, yaml.UnmarshalStrict(docs[2].YAML, &role))
@@ -110,7 +111,7 @@ func TestRender(t *testing.T) {
 	require.NoError(t, err)
 	var ds appsv1.DaemonSet
 	require.NoError(t, yaml.UnmarshalStrict(injected[1].YAML, &ds))
-	assert.Equal(t, "true", ds.Labels[inject.InjectLabel])
+	assert.Equal(t, "true", ds.Labels[names.InjectLabel])
 	pod := ds.Spec.Template.Spec
 	require.Len(t, pod.Containers, 1)
 	assert.Len(t, pod.Containers[0].Ports, 2, "one port per rendered component")

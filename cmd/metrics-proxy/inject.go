@@ -10,6 +10,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // newInjectCommand is `metrics-proxy inject -f FILE|-`.
@@ -45,7 +46,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", `file to inject, or "-" for standard input`)
-	cmd.Flags().StringVar(&image, "default-image", inject.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	cmd.Flags().StringVar(&image, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/admission"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // serveFlags are the flags of `metrics-proxy serve`.
@@ -78,7 +78,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
-	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", inject.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
 	return cmd

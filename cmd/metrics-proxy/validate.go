@@ -12,6 +12,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -109,7 +110,7 @@ func validateFile(cmd *cobra.Command, file string, p *policy.Policy) ([]finding,
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		found, err := manifest.Validate(docs, p, inject.Config{Version: version, DefaultImage: inject.DefaultImage})
+		found, err := manifest.Validate(docs, p, inject.Config{Version: version, DefaultImage: names.DefaultImage})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -8,7 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // scrape creates the scraper's and the intruder's service accounts, takes a token of each from
@@ -51,7 +51,7 @@ func (r *run) scrape(ctx context.Context) error {
 // server to deny the edit (the validating webhook) and the stored config to stay as it was.
 func (r *run) tamper(ctx context.Context) error {
 	cms := r.cs.CoreV1().ConfigMaps(Namespace)
-	before, err := cms.Get(ctx, inject.DefaultConfigMap, metav1.GetOptions{})
+	before, err := cms.Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get ConfigMap: %w", err)
 	}
@@ -59,7 +59,7 @@ func (r *run) tamper(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.w.say("%s line %d, a careless edit: `http-request allow` before `http-request deny if !{ path /metrics }`", inject.ConfigKey, line)
+	r.w.say("%s line %d, a careless edit: `http-request allow` before `http-request deny if !{ path /metrics }`", names.ConfigKey, line)
 	r.w.command("kubectl replace -f -   # the live ConfigMap with that line")
 	_, stderr, err := r.cp.Kubectl(ctx, edited, "replace", "-f", "-")
 	r.w.block(stderr)
@@ -70,13 +70,13 @@ func (r *run) tamper(ctx context.Context) error {
 		return fmt.Errorf("the edit failed, but not by an admission denial: %w", err)
 	}
 	r.report.Denial = strings.TrimSpace(stderr)
-	after, err := cms.Get(ctx, inject.DefaultConfigMap, metav1.GetOptions{})
+	after, err := cms.Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get ConfigMap: %w", err)
 	}
-	if after.Data[inject.ConfigKey] != before.Data[inject.ConfigKey] {
+	if after.Data[names.ConfigKey] != before.Data[names.ConfigKey] {
 		return errors.New("the stored haproxy.cfg changed although the edit was denied")
 	}
-	r.w.say("denied by the validating webhook; the stored %s is unchanged", inject.ConfigKey)
+	r.w.say("denied by the validating webhook; the stored %s is unchanged", names.ConfigKey)
 	return nil
 }

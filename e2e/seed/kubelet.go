@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // ListenTimeout bounds how long the proxy may take to listen on its ports.
@@ -68,11 +68,11 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node)
 	if err != nil {
 		return nil, err
 	}
-	cfgDir, ok := mounts[inject.ConfigDir]
+	cfgDir, ok := mounts[names.ConfigDir]
 	if !ok {
-		return nil, fmt.Errorf("container %s mounts nothing at %s", c.Name, inject.ConfigDir)
+		return nil, fmt.Errorf("container %s mounts nothing at %s", c.Name, names.ConfigDir)
 	}
-	r := &running{env: env, config: filepath.Join(cfgDir, inject.ConfigKey)}
+	r := &running{env: env, config: filepath.Join(cfgDir, names.ConfigKey)}
 	r.argv = []string{"-db", "-f", r.config}
 	attr := &syscall.SysProcAttr{}
 	if os.Geteuid() == 0 && c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
@@ -104,11 +104,11 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node)
 // proxyContainer returns the pod's haproxy container.
 func proxyContainer(pod *corev1.Pod) (*corev1.Container, error) {
 	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == inject.ContainerName {
+		if pod.Spec.Containers[i].Name == names.ContainerName {
 			return &pod.Spec.Containers[i], nil
 		}
 	}
-	return nil, fmt.Errorf("pod %s has no %s container", pod.Name, inject.ContainerName)
+	return nil, fmt.Errorf("pod %s has no %s container", pod.Name, names.ContainerName)
 }
 
 // resolveEnv returns the container's environment as NAME=value, resolving the downward API

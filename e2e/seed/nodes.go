@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/metrics-proxy/injector/e2e/dataplane"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // The two nodes of the scenario, on loopback addresses other than the components' 127.0.0.1.
@@ -45,8 +45,8 @@ func registerNode(ctx context.Context, cs kubernetes.Interface, n nodeSpec) erro
 		"kubernetes.io/hostname": n.name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 	}}}
 	if n.controlPlane {
-		node.Labels[inject.ControlPlaneTaint] = ""
-		node.Spec.Taints = []corev1.Taint{{Key: inject.ControlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}}
+		node.Labels[names.ControlPlaneTaint] = ""
+		node.Spec.Taints = []corev1.Taint{{Key: names.ControlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}}
 	}
 	created, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if err != nil {

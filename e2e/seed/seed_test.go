@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/e2e/dataplane"
-	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 func TestCheckPortsNamesTheHolder(t *testing.T) {
@@ -39,14 +39,14 @@ func TestAllowEverything(t *testing.T) {
 	require.NoError(t, err)
 	var got corev1.ConfigMap
 	require.NoError(t, yaml.Unmarshal([]byte(edited), &got))
-	lines := strings.Split(got.Data[inject.ConfigKey], "\n")
+	lines := strings.Split(got.Data[names.ConfigKey], "\n")
 	require.Greater(t, len(lines), line)
 	assert.Equal(t, "  http-request allow", lines[line-1])
 	assert.Equal(t, "  http-request deny if !{ path /metrics }", lines[line])
-	assert.Equal(t, len(strings.Split(cm.Data[inject.ConfigKey], "\n"))+1, len(lines))
+	assert.Equal(t, len(strings.Split(cm.Data[names.ConfigKey], "\n"))+1, len(lines))
 	assert.Equal(t, cm.Name, got.Name)
 
-	_, _, err = allowEverything(&corev1.ConfigMap{Data: map[string]string{inject.ConfigKey: "defaults\n  mode http\n"}})
+	_, _, err = allowEverything(&corev1.ConfigMap{Data: map[string]string{names.ConfigKey: "defaults\n  mode http\n"}})
 	assert.Error(t, err)
 }
 

@@ -7,14 +7,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // allowEverything returns the ConfigMap as a careless edit would leave it: `http-request allow`
 // inserted before the first frontend's /metrics deny, which lets every path through. It returns
 // the ConfigMap as YAML for kubectl and the edited line's number in haproxy.cfg.
 func allowEverything(cm *corev1.ConfigMap) (string, int, error) {
-	cfg := cm.Data[inject.ConfigKey]
+	cfg := cm.Data[names.ConfigKey]
 	lines := strings.Split(cfg, "\n")
 	at := -1
 	for i, line := range lines {
@@ -24,7 +24,7 @@ func allowEverything(cm *corev1.ConfigMap) (string, int, error) {
 		}
 	}
 	if at < 0 {
-		return "", 0, fmt.Errorf("ConfigMap %s/%s: no http-request deny in %s", cm.Namespace, cm.Name, inject.ConfigKey)
+		return "", 0, fmt.Errorf("ConfigMap %s/%s: no http-request deny in %s", cm.Namespace, cm.Name, names.ConfigKey)
 	}
 	indent := lines[at][:len(lines[at])-len(strings.TrimLeft(lines[at], " \t"))]
 	lines = append(lines[:at], append([]string{indent + "http-request allow"}, lines[at:]...)...)
@@ -34,7 +34,7 @@ func allowEverything(cm *corev1.ConfigMap) (string, int, error) {
 	for k, v := range cm.Data {
 		edited.Data[k] = v
 	}
-	edited.Data[inject.ConfigKey] = strings.Join(lines, "\n")
+	edited.Data[names.ConfigKey] = strings.Join(lines, "\n")
 	out, err := yaml.Marshal(edited)
 	if err != nil {
 		return "", 0, fmt.Errorf("encode ConfigMap: %w", err)

@@ -10,8 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // optedOutYAML is a DaemonSet in the enabled namespace that opts out: its own container, no
@@ -40,7 +40,7 @@ func (r *run) applyRender(ctx context.Context) error {
 	if _, err := r.kubectl(ctx, "", "create", "namespace", Namespace); err != nil {
 		return err
 	}
-	if _, err := r.kubectl(ctx, "", "label", "namespace", Namespace, inject.NamespaceInjectionLabel+"=enabled"); err != nil {
+	if _, err := r.kubectl(ctx, "", "label", "namespace", Namespace, names.NamespaceInjectionLabel+"=enabled"); err != nil {
 		return err
 	}
 	docs, err := manifest.Render(manifest.RenderOptions{Namespace: Namespace,
@@ -64,10 +64,10 @@ func (r *run) applyRender(ctx context.Context) error {
 
 // showDaemonSet prints the stored DaemonSet and checks what injection promises.
 func (r *run) showDaemonSet(ctx context.Context) error {
-	if _, err := r.kubectl(ctx, "", "get", "daemonset", inject.DefaultConfigMap, "-n", Namespace, "-o", "yaml"); err != nil {
+	if _, err := r.kubectl(ctx, "", "get", "daemonset", names.DefaultConfigMap, "-n", Namespace, "-o", "yaml"); err != nil {
 		return err
 	}
-	ds, err := r.cs.AppsV1().DaemonSets(Namespace).Get(ctx, inject.DefaultConfigMap, metav1.GetOptions{})
+	ds, err := r.cs.AppsV1().DaemonSets(Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get DaemonSet: %w", err)
 	}
@@ -76,7 +76,7 @@ func (r *run) showDaemonSet(ctx context.Context) error {
 	if !spec.HostNetwork {
 		problems = append(problems, "not on the host network")
 	}
-	if !tolerates(spec.Tolerations, inject.ControlPlaneTaint) {
+	if !tolerates(spec.Tolerations, names.ControlPlaneTaint) {
 		problems = append(problems, "no control-plane toleration")
 	}
 	if _, err := proxyContainer(&corev1.Pod{Spec: spec}); err != nil {
@@ -86,7 +86,7 @@ func (r *run) showDaemonSet(ctx context.Context) error {
 		return fmt.Errorf("the stored DaemonSet is not the proxy: %s", strings.Join(problems, "; "))
 	}
 	r.w.say("injected: container %s, NODE_IP from status.hostIP, hostNetwork, the %s toleration, volume %s",
-		inject.ContainerName, inject.ControlPlaneTaint, inject.VolumeName)
+		names.ContainerName, names.ControlPlaneTaint, names.VolumeName)
 	return nil
 }
 
@@ -101,7 +101,7 @@ func (r *run) applyOptedOut(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if strings.Contains(out, inject.ContainerName) || strings.Contains(out, inject.ControlPlaneTaint) {
+	if strings.Contains(out, names.ContainerName) || strings.Contains(out, names.ControlPlaneTaint) {
 		return fmt.Errorf("the opted-out DaemonSet was injected: %s", out)
 	}
 	return nil
@@ -110,7 +110,7 @@ func (r *run) applyOptedOut(ctx context.Context) error {
 // waitPods waits until the proxy has a pod bound on both nodes and the opted-out DaemonSet on
 // the worker only.
 func (r *run) waitPods(ctx context.Context) error {
-	proxy, err := waitPlaced(ctx, r.cs, Namespace, inject.DefaultConfigMap, ControlPlaneNode, WorkerNode)
+	proxy, err := waitPlaced(ctx, r.cs, Namespace, names.DefaultConfigMap, ControlPlaneNode, WorkerNode)
 	if err != nil {
 		return err
 	}
@@ -146,8 +146,8 @@ func (r *run) playKubelet(ctx context.Context) error {
 	r.procs = append(r.procs, run.proc)
 	r.report.Proxy = run.describe()
 	r.w.say("pod %s on %s: status.hostIP = %s, the node's InternalIP (the pod is on the host network)", pod.Name, ControlPlaneNode, NodeIP)
-	r.w.say("volume %s: ConfigMap %s, key %s -> %s (the container's %s)", inject.VolumeName, inject.DefaultConfigMap,
-		inject.ConfigKey, run.config, inject.ConfigDir)
+	r.w.say("volume %s: ConfigMap %s, key %s -> %s (the container's %s)", names.VolumeName, names.DefaultConfigMap,
+		names.ConfigKey, run.config, names.ConfigDir)
 	r.w.say("ran the image's haproxy (the distribution's binary here) with the container's environment:")
 	r.w.say("  %s", r.report.Proxy)
 	if _, err := r.kubectl(ctx, "", "get", "pods", "-n", Namespace, "-o", "wide"); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -128,8 +129,8 @@ func BenchmarkConfigMapValidator(b *testing.B) {
 	}
 	raw, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "metrics-proxy", "namespace": "monitoring",
-			"labels": map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}},
-		"data": map[string]string{inject.ConfigKey: string(cfg)}})
+			"labels": map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
+		"data": map[string]string{names.ConfigKey: string(cfg)}})
 	if err != nil {
 		b.Fatal(err)
 	}

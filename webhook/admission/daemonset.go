@@ -13,6 +13,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // DaemonSetInjector is the mutating handler for DaemonSets: it completes them into the proxy.
@@ -34,8 +35,8 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &meta); err != nil {
 		return decided(ctx, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, fmt.Errorf("decode DaemonSet: %w", err)))
 	}
-	if meta.Labels[inject.InjectLabel] == "false" {
-		return decided(ctx, req, OutcomeSkipped, "opted out by label "+inject.InjectLabel, admission.Allowed(""))
+	if meta.Labels[names.InjectLabel] == "false" {
+		return decided(ctx, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed(""))
 	}
 	out, err := inject.DaemonSetJSON(req.Object.Raw, h.Config)
 	switch {

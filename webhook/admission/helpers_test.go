@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // manifestOf fills a template's _NAME_, _NS_ and {LABELS}.
@@ -37,8 +37,8 @@ func newNamespace(t *testing.T, labels map[string]string) string {
 func newProxyNamespace(t *testing.T, labels map[string]string) string {
 	t.Helper()
 	ns := newNamespace(t, labels)
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: ns,
-		Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: ns,
+		Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}}}
 	require.NoError(t, cp.Client.Create(context.Background(), cm))
 	return ns
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // stub is the smallest DaemonSet the API server accepts once our webhook has mutated it.
@@ -52,7 +53,7 @@ spec:
 
 func TestInjectionThroughAPIServer(t *testing.T) {
 	needControlPlane(t)
-	enabled := map[string]string{inject.NamespaceInjectionLabel: "enabled"}
+	enabled := map[string]string{names.NamespaceInjectionLabel: "enabled"}
 
 	t.Run("labelled namespace and a stub with containers: []", func(t *testing.T) {
 		ns := newProxyNamespace(t, enabled)
@@ -84,7 +85,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		kubectl(t, in, "apply", "-f", "-")
 		second := getDaemonSet(t, ns, "proxy")
 		assertInjected(t, second)
-		assert.Equal(t, first.Annotations[inject.StatusAnnotation], second.Annotations[inject.StatusAnnotation])
+		assert.Equal(t, first.Annotations[names.StatusAnnotation], second.Annotations[names.StatusAnnotation])
 		assert.Equal(t, first.Generation, second.Generation, "the second apply changed nothing")
 	})
 	t.Run("applied twice server-side", func(t *testing.T) {
@@ -95,13 +96,13 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		kubectl(t, in, "apply", "--server-side", "--field-manager=gitops", "-f", "-")
 		second := getDaemonSet(t, ns, "proxy")
 		assertInjected(t, second)
-		assert.Equal(t, first.Annotations[inject.StatusAnnotation], second.Annotations[inject.StatusAnnotation])
+		assert.Equal(t, first.Annotations[names.StatusAnnotation], second.Annotations[names.StatusAnnotation])
 	})
 	t.Run("unrelated update keeps exactly one proxy", func(t *testing.T) {
 		ns := newProxyNamespace(t, enabled)
 		kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		ds := getDaemonSet(t, ns, "proxy")
-		status := ds.Annotations[inject.StatusAnnotation]
+		status := ds.Annotations[names.StatusAnnotation]
 		ds.Annotations["team"] = "observability"
 		ds.Spec.Template.Spec.PriorityClassName = "system-node-critical"
 		require.NoError(t, cp.Client.Update(context.Background(), ds))
@@ -109,7 +110,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assertInjected(t, ds)
 		assert.Equal(t, "observability", ds.Annotations["team"])
 		assert.Equal(t, "system-node-critical", ds.Spec.Template.Spec.PriorityClassName)
-		assert.Equal(t, status, ds.Annotations[inject.StatusAnnotation])
+		assert.Equal(t, status, ds.Annotations[names.StatusAnnotation])
 	})
 	t.Run("server-side dry-run returns the injected object and persists nothing", func(t *testing.T) {
 		ns := newProxyNamespace(t, enabled)
@@ -121,7 +122,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 		assert.True(t, apierrors.IsNotFound(err), "dry-run persisted the DaemonSet: %v", err)
 	})
 	t.Run("Pod Security baseline: admitted with a warning naming hostNetwork", func(t *testing.T) {
-		ns := newProxyNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled", "pod-security.kubernetes.io/enforce": "baseline"})
+		ns := newProxyNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled", "pod-security.kubernetes.io/enforce": "baseline"})
 		_, stderr := kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		assert.Contains(t, stderr, "Warning: metrics-proxy:")
 		assert.Contains(t, stderr, "hostNetwork")
@@ -133,7 +134,7 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 			"  annotations: {metrics-proxy.io/components: \"etcd,kubelet\"}\n", 1)
 		stderr := kubectlFails(t, in, "apply", "-f", "-")
 		assert.Contains(t, stderr, "denied the request")
-		assert.Contains(t, stderr, inject.ComponentsAnnotation)
+		assert.Contains(t, stderr, names.ComponentsAnnotation)
 		assert.Contains(t, stderr, `"etcd,kubelet"`)
 	})
 }
@@ -161,16 +162,16 @@ data: {haproxy.cfg: "# mine\n"}
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "metrics-proxy"}, &cm))
 	cs, err := components.Parse("kube-scheduler,etcd")
 	require.NoError(t, err)
-	assert.Equal(t, inject.HAProxyConfig(cs), cm.Data[inject.ConfigKey])
+	assert.Equal(t, inject.HAProxyConfig(cs), cm.Data[names.ConfigKey])
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "own"}, &cm))
-	assert.Equal(t, "# mine\n", cm.Data[inject.ConfigKey], "a config the user wrote is never replaced")
+	assert.Equal(t, "# mine\n", cm.Data[names.ConfigKey], "a config the user wrote is never replaced")
 }
 
 // TestServerEndpoints: the probes answer and /metrics carries our decision counter next to
 // controller-runtime's webhook metrics. It runs after the tests above have sent requests.
 func TestServerEndpoints(t *testing.T) {
 	needControlPlane(t)
-	ns := newProxyNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
+	ns := newProxyNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
 	kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 	for _, path := range []string{"/healthz", "/readyz"} {
 		assert.Equal(t, http.StatusOK, httpGet(t, "http://"+cp.ProbeAddr+path).status, path)
@@ -186,7 +187,7 @@ func assertInjected(t *testing.T, ds *appsv1.DaemonSet) {
 	pod := ds.Spec.Template.Spec
 	var proxies []corev1.Container
 	for _, c := range pod.Containers {
-		if c.Name == inject.ContainerName {
+		if c.Name == names.ContainerName {
 			proxies = append(proxies, c)
 		}
 	}
@@ -198,20 +199,20 @@ func assertInjected(t *testing.T, ds *appsv1.DaemonSet) {
 	assert.NotNil(t, ds.Spec.Selector)
 	tolerations := 0
 	for _, tol := range pod.Tolerations {
-		if tol.Key == inject.ControlPlaneTaint {
+		if tol.Key == names.ControlPlaneTaint {
 			tolerations++
 		}
 	}
 	assert.Equal(t, 1, tolerations, "one control-plane toleration")
 	var status inject.Status
-	require.NoError(t, json.Unmarshal([]byte(ds.Annotations[inject.StatusAnnotation]), &status))
+	require.NoError(t, json.Unmarshal([]byte(ds.Annotations[names.StatusAnnotation]), &status))
 	assert.Equal(t, testVersion, status.Version)
 }
 
 // assertUntouched checks the webhook left an ordinary DaemonSet alone.
 func assertUntouched(t *testing.T, ds *appsv1.DaemonSet) {
 	t.Helper()
-	assert.NotContains(t, ds.Annotations, inject.StatusAnnotation)
+	assert.NotContains(t, ds.Annotations, names.StatusAnnotation)
 	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
 	assert.Equal(t, "agent", ds.Spec.Template.Spec.Containers[0].Name)
 	assert.False(t, ds.Spec.Template.Spec.HostNetwork)

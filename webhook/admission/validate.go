@@ -15,6 +15,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -103,14 +104,14 @@ func (h DaemonSetValidator) unguardedConfig(ctx context.Context, namespace strin
 		if err := h.Namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
 			return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
 		}
-		if ns.Labels[inject.NamespaceInjectionLabel] == "enabled" {
+		if ns.Labels[names.NamespaceInjectionLabel] == "enabled" {
 			return nil, nil // every ConfigMap with haproxy.cfg here is validated on every write
 		}
 	}
 	return &policy.Violation{Source: "configmap/" + cm.Name, Rule: policy.RuleConfigVolume,
 		Message: fmt.Sprintf("the ConfigMap %s is not labelled %s=%s and namespace %s has no %s=enabled: "+
-			"later edits of the proxy's config would not be checked", cm.Name, inject.ConfigLabel,
-			inject.ConfigLabelValue, namespace, inject.NamespaceInjectionLabel)}, nil
+			"later edits of the proxy's config would not be checked", cm.Name, names.ConfigLabel,
+			names.ConfigLabelValue, namespace, names.NamespaceInjectionLabel)}, nil
 }
 
 // skipValidation answers the requests no policy applies to: other operations, exempt namespaces.

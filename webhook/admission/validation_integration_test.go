@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // configMap is a proxy ConfigMap holding the config text given, indented by the caller's helper.
@@ -64,7 +64,7 @@ func TestValidationThroughAPIServer(t *testing.T) {
 		assert.Contains(t, stderr, wantLine)
 	})
 	t.Run("an unlabelled ConfigMap with haproxy.cfg in an enabled namespace is checked", func(t *testing.T) {
-		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
+		ns := newNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
 		stderr := kubectlFails(t, configMap("other", ns, "", bypass), "apply", "-f", "-")
 		assert.Contains(t, stderr, wantLine)
 	})
@@ -101,7 +101,7 @@ func TestValidationThroughAPIServer(t *testing.T) {
 		assert.Contains(t, stderr, wantLine, "a later edit of the mounted config is checked")
 	})
 	t.Run("in an enabled namespace a ConfigMap labelled with another value is checked", func(t *testing.T) {
-		ns := newNamespace(t, map[string]string{inject.NamespaceInjectionLabel: "enabled"})
+		ns := newNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
 		stderr := kubectlFails(t, configMap("other", ns, "metrics-proxy.io/config: draft", bypass), "apply", "-f", "-")
 		assert.Contains(t, stderr, wantLine)
 	})

@@ -15,10 +15,11 @@ import (
 
 	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 func TestConfigMap(t *testing.T) {
-	labelled := map[string]string{ConfigLabel: ConfigLabelValue}
+	labelled := map[string]string{names.ConfigLabel: names.ConfigLabelValue}
 	tests := []struct {
 		name    string
 		cm      corev1.ConfigMap
@@ -26,15 +27,15 @@ func TestConfigMap(t *testing.T) {
 		wantErr string
 	}{
 		{name: "stub filled with all components", cm: corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled}},
-			want: map[string]string{ConfigKey: HAProxyConfig(components.All())}},
+			want: map[string]string{names.ConfigKey: HAProxyConfig(components.All())}},
 		{name: "stub filled with its components", cm: corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled,
-			Annotations: map[string]string{ComponentsAnnotation: "etcd"}}, Data: map[string]string{"other": "x"}},
-			want: map[string]string{"other": "x", ConfigKey: HAProxyConfig([]components.Component{mustLookup(t, "etcd")})}},
-		{name: "written config kept", cm: corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled}, Data: map[string]string{ConfigKey: "mine"}},
-			want: map[string]string{ConfigKey: "mine"}},
+			Annotations: map[string]string{names.ComponentsAnnotation: "etcd"}}, Data: map[string]string{"other": "x"}},
+			want: map[string]string{"other": "x", names.ConfigKey: HAProxyConfig([]components.Component{mustLookup(t, "etcd")})}},
+		{name: "written config kept", cm: corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled}, Data: map[string]string{names.ConfigKey: "mine"}},
+			want: map[string]string{names.ConfigKey: "mine"}},
 		{name: "unlabelled untouched", cm: corev1.ConfigMap{Data: map[string]string{"a": "b"}}, want: map[string]string{"a": "b"}},
 		{name: "bad components", cm: corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: labelled,
-			Annotations: map[string]string{ComponentsAnnotation: "etcd,etcd"}}}, wantErr: ComponentsAnnotation},
+			Annotations: map[string]string{names.ComponentsAnnotation: "etcd,etcd"}}}, wantErr: names.ComponentsAnnotation},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,10 +83,10 @@ func TestHAProxyConfigPassesHAProxyCheck(t *testing.T) {
 	for _, cs := range components.Subsets() {
 		t.Run(components.Join(cs), func(t *testing.T) {
 			t.Parallel()
-			file := filepath.Join(t.TempDir(), ConfigKey)
+			file := filepath.Join(t.TempDir(), names.ConfigKey)
 			require.NoError(t, os.WriteFile(file, []byte(HAProxyConfig(cs)), 0o600))
 			cmd := exec.Command(haproxy, "-c", "-f", file)
-			cmd.Env = append(os.Environ(), NodeIPEnv+"=127.0.0.1")
+			cmd.Env = append(os.Environ(), names.NodeIPEnv+"=127.0.0.1")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "haproxy -c:\n%s", out)
 			assert.NotContains(t, string(out), "WARNING", "haproxy -c warns:\n%s", out)

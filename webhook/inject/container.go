@@ -7,6 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/utils/ptr"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // proxyUser is the numeric user and group HAProxy runs as: nobody, which owns nothing.
@@ -24,18 +26,18 @@ func Container(s Settings, resources corev1.ResourceRequirements) corev1.Contain
 		resources = DefaultResources()
 	}
 	return corev1.Container{
-		Name:            ContainerName,
+		Name:            names.ContainerName,
 		Image:           s.Image,
 		ImagePullPolicy: pullPolicy(s.Image),
 		Env: []corev1.EnvVar{{
-			Name: NodeIPEnv,
+			Name: names.NodeIPEnv,
 			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
 				APIVersion: "v1", FieldPath: "status.hostIP",
 			}},
 		}},
 		Ports:        ports,
 		Resources:    resources,
-		VolumeMounts: []corev1.VolumeMount{{Name: VolumeName, MountPath: ConfigDir, ReadOnly: true}},
+		VolumeMounts: []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true}},
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
@@ -80,10 +82,10 @@ func pullPolicy(image string) corev1.PullPolicy {
 // Volume returns the config volume: the ConfigMap called name, projecting only haproxy.cfg.
 func Volume(name string) corev1.Volume {
 	return corev1.Volume{
-		Name: VolumeName,
+		Name: names.VolumeName,
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: name},
-			Items:                []corev1.KeyToPath{{Key: ConfigKey, Path: ConfigKey}},
+			Items:                []corev1.KeyToPath{{Key: names.ConfigKey, Path: names.ConfigKey}},
 			DefaultMode:          ptr.To(corev1.ConfigMapVolumeSourceDefaultMode),
 		}},
 	}
@@ -91,12 +93,12 @@ func Volume(name string) corev1.Volume {
 
 // Toleration is the toleration that lets the proxy run on control-plane nodes.
 func Toleration() corev1.Toleration {
-	return corev1.Toleration{Key: ControlPlaneTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	return corev1.Toleration{Key: names.ControlPlaneTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 }
 
 // tolerated reports whether ts already tolerate the control-plane taint.
 func tolerated(ts []corev1.Toleration) bool {
-	taint := corev1.Taint{Key: ControlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}
+	taint := corev1.Taint{Key: names.ControlPlaneTaint, Effect: corev1.TaintEffectNoSchedule}
 	for i := range ts {
 		if ts[i].ToleratesTaint(logr.Discard(), &taint, false) {
 			return true

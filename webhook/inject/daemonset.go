@@ -7,19 +7,21 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // Config is what the injector itself brings to every injection.
 type Config struct {
 	// Version is written into the status annotation.
 	Version string
-	// DefaultImage is the proxy image when the DaemonSet does not override it; DefaultImage if empty.
+	// DefaultImage is the proxy image when the DaemonSet does not override it; names.DefaultImage if empty.
 	DefaultImage string
 }
 
 // OptedOut reports whether ds carries metrics-proxy.io/inject: "false".
 func OptedOut(ds *appsv1.DaemonSet) bool {
-	return ds.Labels[InjectLabel] == "false"
+	return ds.Labels[names.InjectLabel] == "false"
 }
 
 // DaemonSet completes ds into the metrics proxy, in place. It is idempotent: injecting an injected
@@ -30,7 +32,7 @@ func OptedOut(ds *appsv1.DaemonSet) bool {
 func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 	image := cfg.DefaultImage
 	if image == "" {
-		image = DefaultImage
+		image = names.DefaultImage
 	}
 	s, err := ParseSettings(ds.Annotations, image)
 	if err != nil {
@@ -64,7 +66,7 @@ func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 	if ds.Annotations == nil {
 		ds.Annotations = map[string]string{}
 	}
-	ds.Annotations[StatusAnnotation] = status
+	ds.Annotations[names.StatusAnnotation] = status
 	return nil
 }
 

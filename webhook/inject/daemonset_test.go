@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 var testConfig = Config{Version: "v0.0.0-test"}
@@ -36,17 +38,17 @@ func TestDaemonSetCompletesStub(t *testing.T) {
 	assert.Equal(t, []corev1.Toleration{Toleration()}, spec.Tolerations)
 	require.Len(t, spec.Containers, 1)
 	c := spec.Containers[0]
-	assert.Equal(t, ContainerName, c.Name)
-	assert.Equal(t, DefaultImage, c.Image)
+	assert.Equal(t, names.ContainerName, c.Name)
+	assert.Equal(t, names.DefaultImage, c.Image)
 	require.Len(t, c.Env, 1)
-	assert.Equal(t, NodeIPEnv, c.Env[0].Name)
+	assert.Equal(t, names.NodeIPEnv, c.Env[0].Name)
 	assert.Equal(t, "status.hostIP", c.Env[0].ValueFrom.FieldRef.FieldPath)
 	var ports []string
 	for _, p := range c.Ports {
 		ports = append(ports, p.Name)
 	}
 	assert.Equal(t, []string{"kube-proxy", "kube-ctrl-mgr", "kube-scheduler", "etcd"}, ports)
-	assert.Equal(t, []corev1.VolumeMount{{Name: VolumeName, MountPath: ConfigDir, ReadOnly: true}}, c.VolumeMounts)
+	assert.Equal(t, []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true}}, c.VolumeMounts)
 	sc := c.SecurityContext
 	assert.False(t, *sc.AllowPrivilegeEscalation)
 	assert.True(t, *sc.ReadOnlyRootFilesystem)
@@ -58,11 +60,11 @@ func TestDaemonSetCompletesStub(t *testing.T) {
 	assert.NotEmpty(t, c.Resources.Limits)
 	require.Len(t, spec.Volumes, 1)
 	cm := spec.Volumes[0].ConfigMap
-	assert.Equal(t, DefaultConfigMap, cm.Name)
-	assert.Equal(t, []corev1.KeyToPath{{Key: ConfigKey, Path: ConfigKey}}, cm.Items)
+	assert.Equal(t, names.DefaultConfigMap, cm.Name)
+	assert.Equal(t, []corev1.KeyToPath{{Key: names.ConfigKey, Path: names.ConfigKey}}, cm.Items)
 
 	var st Status
-	require.NoError(t, json.Unmarshal([]byte(ds.Annotations[StatusAnnotation]), &st))
+	require.NoError(t, json.Unmarshal([]byte(ds.Annotations[names.StatusAnnotation]), &st))
 	assert.Equal(t, testConfig.Version, st.Version)
 	assert.Len(t, st.Hash, 16)
 }
@@ -81,7 +83,7 @@ func TestDaemonSetKeepsUserChoices(t *testing.T) {
 		ds.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "mine"}}
 		ds.Spec.Template.Spec.Containers = []corev1.Container{
 			{Name: "sidecar", Image: "busybox:1"},
-			{Name: ContainerName, Image: "evil:1", Command: []string{"haproxy", "-f", "/tmp/other.cfg"}, Resources: userRes},
+			{Name: names.ContainerName, Image: "evil:1", Command: []string{"haproxy", "-f", "/tmp/other.cfg"}, Resources: userRes},
 		}
 		ds.Spec.Template.Spec.Tolerations = []corev1.Toleration{
 			{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "infra", Effect: corev1.TaintEffectNoSchedule},
@@ -93,7 +95,7 @@ func TestDaemonSetKeepsUserChoices(t *testing.T) {
 	cs := ds.Spec.Template.Spec.Containers
 	require.Len(t, cs, 2)
 	assert.Equal(t, "sidecar", cs[0].Name)
-	assert.Equal(t, DefaultImage, cs[1].Image, "the haproxy container is rebuilt")
+	assert.Equal(t, names.DefaultImage, cs[1].Image, "the haproxy container is rebuilt")
 	assert.Empty(t, cs[1].Command, "the haproxy container is rebuilt")
 	assert.Equal(t, userRes, cs[1].Resources, "user-set resources are kept")
 	assert.Len(t, ds.Spec.Template.Spec.Tolerations, 2)
@@ -105,7 +107,7 @@ func TestDaemonSetTolerationNotDuplicated(t *testing.T) {
 		have corev1.Toleration
 	}{
 		{name: "the same", have: Toleration()},
-		{name: "any effect", have: corev1.Toleration{Key: ControlPlaneTaint, Operator: corev1.TolerationOpExists}},
+		{name: "any effect", have: corev1.Toleration{Key: names.ControlPlaneTaint, Operator: corev1.TolerationOpExists}},
 		{name: "everything", have: corev1.Toleration{Operator: corev1.TolerationOpExists}},
 	}
 	for _, tt := range tests {
@@ -126,20 +128,20 @@ func TestDaemonSetAnnotations(t *testing.T) {
 		wantCM      string
 		wantErr     []string
 	}{
-		{name: "components subset", annotations: map[string]string{ComponentsAnnotation: "etcd,kube-scheduler"},
-			wantPorts: []int32{10259, 2381}, wantImage: DefaultImage, wantCM: DefaultConfigMap},
-		{name: "image and config map", annotations: map[string]string{ImageAnnotation: "registry.example/haproxy:2.8.5", ConfigMapAnnotation: "proxy-cfg"},
+		{name: "components subset", annotations: map[string]string{names.ComponentsAnnotation: "etcd,kube-scheduler"},
+			wantPorts: []int32{10259, 2381}, wantImage: names.DefaultImage, wantCM: names.DefaultConfigMap},
+		{name: "image and config map", annotations: map[string]string{names.ImageAnnotation: "registry.example/haproxy:2.8.5", names.ConfigMapAnnotation: "proxy-cfg"},
 			wantPorts: []int32{10249, 10257, 10259, 2381}, wantImage: "registry.example/haproxy:2.8.5", wantCM: "proxy-cfg"},
-		{name: "unknown component", annotations: map[string]string{ComponentsAnnotation: "etcd,kubelet"},
-			wantErr: []string{ComponentsAnnotation, `"etcd,kubelet"`, `unknown component "kubelet"`}},
-		{name: "empty components", annotations: map[string]string{ComponentsAnnotation: ""},
-			wantErr: []string{ComponentsAnnotation, "empty component list"}},
-		{name: "bad config map", annotations: map[string]string{ConfigMapAnnotation: "Not_A_Name"},
-			wantErr: []string{ConfigMapAnnotation, `"Not_A_Name"`}},
-		{name: "bad image", annotations: map[string]string{ImageAnnotation: "haproxy latest"},
-			wantErr: []string{ImageAnnotation, `"haproxy latest"`}},
-		{name: "every bad value at once", annotations: map[string]string{ImageAnnotation: "", ComponentsAnnotation: "x"},
-			wantErr: []string{ImageAnnotation, ComponentsAnnotation}},
+		{name: "unknown component", annotations: map[string]string{names.ComponentsAnnotation: "etcd,kubelet"},
+			wantErr: []string{names.ComponentsAnnotation, `"etcd,kubelet"`, `unknown component "kubelet"`}},
+		{name: "empty components", annotations: map[string]string{names.ComponentsAnnotation: ""},
+			wantErr: []string{names.ComponentsAnnotation, "empty component list"}},
+		{name: "bad config map", annotations: map[string]string{names.ConfigMapAnnotation: "Not_A_Name"},
+			wantErr: []string{names.ConfigMapAnnotation, `"Not_A_Name"`}},
+		{name: "bad image", annotations: map[string]string{names.ImageAnnotation: "haproxy latest"},
+			wantErr: []string{names.ImageAnnotation, `"haproxy latest"`}},
+		{name: "every bad value at once", annotations: map[string]string{names.ImageAnnotation: "", names.ComponentsAnnotation: "x"},
+			wantErr: []string{names.ImageAnnotation, names.ComponentsAnnotation}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +169,7 @@ func TestDaemonSetAnnotations(t *testing.T) {
 
 func TestPullPolicy(t *testing.T) {
 	for image, want := range map[string]corev1.PullPolicy{
-		DefaultImage:                corev1.PullIfNotPresent,
+		names.DefaultImage:          corev1.PullIfNotPresent,
 		"haproxy":                   corev1.PullAlways,
 		"haproxy:latest":            corev1.PullAlways,
 		"registry:5000/haproxy":     corev1.PullAlways,
@@ -191,8 +193,8 @@ func TestStatusChangesWithInjectedSpecOnly(t *testing.T) {
 	require.NoError(t, DaemonSet(a, testConfig))
 	b := stub(func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.NodeSelector = map[string]string{"x": "y"} })
 	require.NoError(t, DaemonSet(b, testConfig))
-	assert.Equal(t, a.Annotations[StatusAnnotation], b.Annotations[StatusAnnotation], "unrelated fields do not change the status")
-	c := stub(func(ds *appsv1.DaemonSet) { ds.Annotations = map[string]string{ComponentsAnnotation: "etcd"} })
+	assert.Equal(t, a.Annotations[names.StatusAnnotation], b.Annotations[names.StatusAnnotation], "unrelated fields do not change the status")
+	c := stub(func(ds *appsv1.DaemonSet) { ds.Annotations = map[string]string{names.ComponentsAnnotation: "etcd"} })
 	require.NoError(t, DaemonSet(c, testConfig))
-	assert.NotEqual(t, a.Annotations[StatusAnnotation], c.Annotations[StatusAnnotation])
+	assert.NotEqual(t, a.Annotations[names.StatusAnnotation], c.Annotations[names.StatusAnnotation])
 }

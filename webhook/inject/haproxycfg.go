@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/metrics-proxy/injector/webhook/components"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // HAProxyConfig returns the haproxy.cfg that proxies the metrics of cs. For all components it is
@@ -29,7 +30,7 @@ func HAProxyConfig(cs []components.Component) string {
 			"  default_backend %[1]s\n"+
 			"backend %[1]s\n"+
 			"  server %[1]s %[4]s%[5]s check\n",
-			c.Name, NodeIPEnv, c.Port, c.Upstream(), tls)
+			c.Name, names.NodeIPEnv, c.Port, c.Upstream(), tls)
 	}
 	return b.String()
 }

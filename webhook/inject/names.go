@@ -1,45 +1,5 @@
 package inject
 
-// Labels and annotations of the public API. Every name carries the metrics-proxy.io/ prefix.
-const (
-	// NamespaceInjectionLabel enables injection for every DaemonSet of a namespace when "enabled".
-	NamespaceInjectionLabel = "metrics-proxy.io/injection"
-	// InjectLabel on a DaemonSet opts in ("true") from any namespace or out ("false").
-	InjectLabel = "metrics-proxy.io/inject"
-	// ComponentsAnnotation lists the components to proxy, as a comma list; default all.
-	ComponentsAnnotation = "metrics-proxy.io/components"
-	// ConfigMapAnnotation names the ConfigMap that holds haproxy.cfg; default DefaultConfigMap.
-	ConfigMapAnnotation = "metrics-proxy.io/config-map"
-	// ImageAnnotation overrides the proxy image.
-	ImageAnnotation = "metrics-proxy.io/image"
-	// StatusAnnotation records what the injector injected: its version and a hash of the result.
-	StatusAnnotation = "metrics-proxy.io/status"
-	// ConfigLabel with value ConfigLabelValue marks a ConfigMap as a proxy config.
-	ConfigLabel = "metrics-proxy.io/config"
-	// ConfigLabelValue is the only value of ConfigLabel.
-	ConfigLabelValue = "haproxy"
-)
-
-// Names of the objects and fields the injector owns.
-const (
-	// DefaultImage is the proxy image of the seed procedure.
-	DefaultImage = "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54"
-	// DefaultConfigMap is the ConfigMap the proxy reads when no annotation names another.
-	DefaultConfigMap = "metrics-proxy"
-	// ContainerName is the name of the injected container.
-	ContainerName = "haproxy"
-	// VolumeName is the name of the injected config volume.
-	VolumeName = "haproxy-config"
-	// ConfigKey is the ConfigMap key that holds the HAProxy configuration.
-	ConfigKey = "haproxy.cfg"
-	// ConfigDir is where the proxy container mounts its configuration, read-only.
-	ConfigDir = "/usr/local/etc/haproxy"
-	// NodeIPEnv is the environment variable HAProxy binds on; it comes from status.hostIP.
-	NodeIPEnv = "NODE_IP"
-	// ControlPlaneTaint is the taint key of control-plane nodes that the proxy tolerates.
-	ControlPlaneTaint = "node-role.kubernetes.io/control-plane"
-)
-
 // Labels a stub without any selector gets, on the selector and on the pod template.
 const (
 	appNameLabel     = "app.kubernetes.io/name"

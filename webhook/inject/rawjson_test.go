@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	jsonpatch "gomodules.xyz/jsonpatch/v2"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // A stub written against a newer API: fields our k8s.io/api types do not know, at several depths.
@@ -37,7 +39,7 @@ func TestDaemonSetJSONKeepsUnknownFields(t *testing.T) {
 	cs := pod["containers"].([]any)
 	require.Len(t, cs, 2)
 	assert.Equal(t, map[string]any{"x": true}, cs[0].(map[string]any)["futureContainerField"])
-	assert.Equal(t, ContainerName, cs[1].(map[string]any)["name"])
+	assert.Equal(t, names.ContainerName, cs[1].(map[string]any)["name"])
 	assert.Len(t, pod["tolerations"], 1, "an empty list the types drop is still filled")
 	assert.NotContains(t, got, "status", "normalisation of the round trip is not added")
 

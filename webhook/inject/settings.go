@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/metrics-proxy/injector/webhook/components"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // Settings are the choices a DaemonSet or ConfigMap makes through its annotations, validated.
@@ -28,25 +29,25 @@ var imageRef = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[
 // ParseSettings reads the metrics-proxy.io annotations, applying the defaults for absent ones.
 // An invalid value is an error that names the annotation and the value.
 func ParseSettings(annotations map[string]string, defaultImage string) (Settings, error) {
-	s := Settings{Components: components.All(), ConfigMap: DefaultConfigMap, Image: defaultImage}
+	s := Settings{Components: components.All(), ConfigMap: names.DefaultConfigMap, Image: defaultImage}
 	var errs []string
-	if v, ok := annotations[ComponentsAnnotation]; ok {
+	if v, ok := annotations[names.ComponentsAnnotation]; ok {
 		cs, err := components.Parse(v)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("annotation %s: %q: %v", ComponentsAnnotation, v, err))
+			errs = append(errs, fmt.Sprintf("annotation %s: %q: %v", names.ComponentsAnnotation, v, err))
 		}
 		s.Components = cs
 	}
-	if v, ok := annotations[ConfigMapAnnotation]; ok {
+	if v, ok := annotations[names.ConfigMapAnnotation]; ok {
 		if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
 			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid ConfigMap name: %s",
-				ConfigMapAnnotation, v, strings.Join(msgs, "; ")))
+				names.ConfigMapAnnotation, v, strings.Join(msgs, "; ")))
 		}
 		s.ConfigMap = v
 	}
-	if v, ok := annotations[ImageAnnotation]; ok {
+	if v, ok := annotations[names.ImageAnnotation]; ok {
 		if !imageRef.MatchString(v) {
-			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid image reference", ImageAnnotation, v))
+			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid image reference", names.ImageAnnotation, v))
 		}
 		s.Image = v
 	}

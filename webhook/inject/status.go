@@ -8,6 +8,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // Status is the value of the metrics-proxy.io/status annotation, as JSON.
@@ -49,7 +51,7 @@ func statusOf(ds *appsv1.DaemonSet, version string) (string, error) {
 // findContainer returns the haproxy container of cs, or nil.
 func findContainer(cs []corev1.Container) *corev1.Container {
 	for i := range cs {
-		if cs[i].Name == ContainerName {
+		if cs[i].Name == names.ContainerName {
 			return &cs[i]
 		}
 	}
@@ -59,7 +61,7 @@ func findContainer(cs []corev1.Container) *corev1.Container {
 // findVolume returns the config volume of vs, or nil.
 func findVolume(vs []corev1.Volume) *corev1.Volume {
 	for i := range vs {
-		if vs[i].Name == VolumeName {
+		if vs[i].Name == names.VolumeName {
 			return &vs[i]
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // Names of the scraper RBAC objects, as the seed procedure names them.
@@ -52,19 +53,19 @@ func Render(o RenderOptions) ([]Document, error) {
 	}
 	var annotations map[string]string
 	if len(cs) != len(components.All()) {
-		annotations = map[string]string{inject.ComponentsAnnotation: components.Join(cs)}
+		annotations = map[string]string{names.ComponentsAnnotation: components.Join(cs)}
 	}
 	objects := []any{
 		&corev1.ConfigMap{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-			ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: o.Namespace,
-				Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}, Annotations: annotations},
-			Data: map[string]string{inject.ConfigKey: inject.HAProxyConfig(cs)},
+			ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: o.Namespace,
+				Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}, Annotations: annotations},
+			Data: map[string]string{names.ConfigKey: inject.HAProxyConfig(cs)},
 		},
 		&appsv1.DaemonSet{
 			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-			ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: o.Namespace,
-				Labels: map[string]string{inject.InjectLabel: "true"}, Annotations: annotations},
+			ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: o.Namespace,
+				Labels: map[string]string{names.InjectLabel: "true"}, Annotations: annotations},
 			Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{
 				Spec: corev1.PodSpec{Containers: []corev1.Container{}}}},
 		},

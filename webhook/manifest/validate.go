@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -98,11 +99,11 @@ func isProxy(ds *appsv1.DaemonSet) bool {
 	if inject.OptedOut(ds) {
 		return false
 	}
-	if ds.Labels[inject.InjectLabel] == "true" || ds.Annotations[inject.StatusAnnotation] != "" {
+	if ds.Labels[names.InjectLabel] == "true" || ds.Annotations[names.StatusAnnotation] != "" {
 		return true
 	}
 	for _, c := range ds.Spec.Template.Spec.Containers {
-		if c.Name == inject.ContainerName {
+		if c.Name == names.ContainerName {
 			return true
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/metrics-proxy/injector/webhook/haproxy"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // ValidateConfig checks haproxy.cfg text against the policy (nil: Default()) and returns every
@@ -49,7 +49,7 @@ type validator struct {
 
 // add records a violation at line of the config.
 func (v *validator) add(line int, rule RuleID, format string, args ...any) {
-	v.vs = append(v.vs, Violation{Source: inject.ConfigKey, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...)})
+	v.vs = append(v.vs, Violation{Source: names.ConfigKey, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...)})
 }
 
 // syntax turns the parser's errors into violations.

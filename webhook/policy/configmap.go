@@ -6,7 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // ConfigText returns the haproxy.cfg a ConfigMap holds, from data or binaryData (a ConfigMap
@@ -15,10 +15,10 @@ func ConfigText(cm *corev1.ConfigMap) ([]byte, bool) {
 	if cm == nil {
 		return nil, false
 	}
-	if s, ok := cm.Data[inject.ConfigKey]; ok {
+	if s, ok := cm.Data[names.ConfigKey]; ok {
 		return []byte(s), true
 	}
-	if b, ok := cm.BinaryData[inject.ConfigKey]; ok {
+	if b, ok := cm.BinaryData[names.ConfigKey]; ok {
 		return b, true
 	}
 	return nil, false
@@ -60,10 +60,10 @@ func ValidateProxy(ds *appsv1.DaemonSet, p *Policy, get GetConfigMap) ([]Violati
 	text, ok := ConfigText(cm)
 	if !ok {
 		return append(vs, Violation{Source: source, Rule: RuleConfigVolume,
-			Message: fmt.Sprintf("the ConfigMap %s has no %s key", name, inject.ConfigKey)}), nil
+			Message: fmt.Sprintf("the ConfigMap %s has no %s key", name, names.ConfigKey)}), nil
 	}
 	for _, v := range ValidateConfig(text, p) {
-		v.Source = "configmap/" + name + ":" + inject.ConfigKey
+		v.Source = "configmap/" + name + ":" + names.ConfigKey
 		vs = append(vs, v)
 	}
 	return vs, nil

@@ -8,7 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // podSpecPath is the field path of a DaemonSet's pod spec.
@@ -47,13 +47,13 @@ func ValidateDaemonSet(ds *appsv1.DaemonSet, p *Policy) (configMap string, viola
 	}
 	idx := -1
 	for i := range spec.Containers {
-		if spec.Containers[i].Name == inject.ContainerName {
+		if spec.Containers[i].Name == names.ContainerName {
 			idx = i
 			break
 		}
 	}
 	if idx < 0 {
-		add(podSpecPath+".containers", RuleProxyContainer, "no container named %s", inject.ContainerName)
+		add(podSpecPath+".containers", RuleProxyContainer, "no container named %s", names.ContainerName)
 		return "", vs
 	}
 	c := &spec.Containers[idx]
@@ -76,12 +76,12 @@ func ValidateDaemonSet(ds *appsv1.DaemonSet, p *Policy) (configMap string, viola
 func checkNodeIP(c *corev1.Container, cpath string, add func(string, RuleID, string, ...any)) {
 	last := -1
 	for i, e := range c.Env {
-		if e.Name == inject.NodeIPEnv {
+		if e.Name == names.NodeIPEnv {
 			last = i
 		}
 	}
 	if last < 0 {
-		add(cpath+".env", RuleNodeIPEnv, "no %s env: haproxy binds ${%s}, and an unset %s makes it listen on 0.0.0.0; want valueFrom.fieldRef.fieldPath status.hostIP", inject.NodeIPEnv, inject.NodeIPEnv, inject.NodeIPEnv)
+		add(cpath+".env", RuleNodeIPEnv, "no %s env: haproxy binds ${%s}, and an unset %s makes it listen on 0.0.0.0; want valueFrom.fieldRef.fieldPath status.hostIP", names.NodeIPEnv, names.NodeIPEnv, names.NodeIPEnv)
 		return
 	}
 	e := c.Env[last]
@@ -90,7 +90,7 @@ func checkNodeIP(c *corev1.Container, cpath string, add func(string, RuleID, str
 		ref = e.ValueFrom.FieldRef
 	}
 	if e.Value != "" || ref == nil || ref.FieldPath != "status.hostIP" || (ref.APIVersion != "" && ref.APIVersion != "v1") {
-		add(fmt.Sprintf("%s.env[%d]", cpath, last), RuleNodeIPEnv, "env %s is not taken from the node's IP: an empty or other value makes haproxy listen elsewhere (0.0.0.0 when empty); want valueFrom.fieldRef.fieldPath status.hostIP", inject.NodeIPEnv)
+		add(fmt.Sprintf("%s.env[%d]", cpath, last), RuleNodeIPEnv, "env %s is not taken from the node's IP: an empty or other value makes haproxy listen elsewhere (0.0.0.0 when empty); want valueFrom.fieldRef.fieldPath status.hostIP", names.NodeIPEnv)
 	}
 }
 
@@ -101,19 +101,19 @@ func checkConfigVolume(spec *corev1.PodSpec, c *corev1.Container, cpath string, 
 	for i, m := range c.VolumeMounts {
 		mpath := fmt.Sprintf("%s.volumeMounts[%d]", cpath, i)
 		switch clean := path.Clean(m.MountPath); {
-		case clean == inject.ConfigDir && mount >= 0:
-			add(mpath+".mountPath", RuleConfigVolume, "the config directory %s is mounted twice; mount it once", inject.ConfigDir)
-		case clean == inject.ConfigDir:
+		case clean == names.ConfigDir && mount >= 0:
+			add(mpath+".mountPath", RuleConfigVolume, "the config directory %s is mounted twice; mount it once", names.ConfigDir)
+		case clean == names.ConfigDir:
 			mount = i
 			if m.SubPath != "" || m.SubPathExpr != "" {
 				add(mpath, RuleConfigVolume, "the config directory is mounted with a subPath; mount the whole ConfigMap volume")
 			}
-		case strings.HasPrefix(clean, inject.ConfigDir+"/"):
+		case strings.HasPrefix(clean, names.ConfigDir+"/"):
 			add(mpath+".mountPath", RuleConfigVolume, "a mount at %s sits inside the config directory and can replace haproxy.cfg", m.MountPath)
 		}
 	}
 	if mount < 0 {
-		add(cpath+".volumeMounts", RuleConfigVolume, "nothing is mounted at %s, where haproxy reads its config; mount the ConfigMap volume there", inject.ConfigDir)
+		add(cpath+".volumeMounts", RuleConfigVolume, "nothing is mounted at %s, where haproxy reads its config; mount the ConfigMap volume there", names.ConfigDir)
 		return ""
 	}
 	name := c.VolumeMounts[mount].Name
@@ -123,12 +123,12 @@ func checkConfigVolume(spec *corev1.PodSpec, c *corev1.Container, cpath string, 
 		}
 		vpath := fmt.Sprintf("%s.volumes[%d]", podSpecPath, j)
 		if vol.ConfigMap == nil {
-			add(vpath, RuleConfigVolume, "volume %s, mounted at %s, is not a configMap volume; the validator can only check a ConfigMap's %s", name, inject.ConfigDir, inject.ConfigKey)
+			add(vpath, RuleConfigVolume, "volume %s, mounted at %s, is not a configMap volume; the validator can only check a ConfigMap's %s", name, names.ConfigDir, names.ConfigKey)
 			return ""
 		}
 		for k, item := range vol.ConfigMap.Items {
-			if path.Clean(item.Path) == inject.ConfigKey && item.Key != inject.ConfigKey {
-				add(fmt.Sprintf("%s.configMap.items[%d]", vpath, k), RuleConfigVolume, "key %q is projected to %s: haproxy would read another key than the one validated; project %s to %s", item.Key, inject.ConfigKey, inject.ConfigKey, inject.ConfigKey)
+			if path.Clean(item.Path) == names.ConfigKey && item.Key != names.ConfigKey {
+				add(fmt.Sprintf("%s.configMap.items[%d]", vpath, k), RuleConfigVolume, "key %q is projected to %s: haproxy would read another key than the one validated; project %s to %s", item.Key, names.ConfigKey, names.ConfigKey, names.ConfigKey)
 			}
 		}
 		return vol.ConfigMap.Name

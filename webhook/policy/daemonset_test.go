@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -31,9 +32,9 @@ func TestValidateDaemonSetInjected(t *testing.T) {
 	ds := proxyDaemonSet(t)
 	cm, vs := policy.ValidateDaemonSet(ds, nil)
 	assert.Empty(t, vs, render(vs))
-	assert.Equal(t, inject.DefaultConfigMap, cm)
+	assert.Equal(t, names.DefaultConfigMap, cm)
 
-	ds = &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{inject.ConfigMapAnnotation: "mine"}}}
+	ds = &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "p", Annotations: map[string]string{names.ConfigMapAnnotation: "mine"}}}
 	require.NoError(t, inject.DaemonSet(ds, inject.Config{}))
 	cm, vs = policy.ValidateDaemonSet(ds, policy.Default())
 	assert.Empty(t, vs, render(vs))
@@ -83,11 +84,11 @@ func TestValidateDaemonSetBroken(t *testing.T) {
 		}, nil, container + ".volumeMounts[0]", policy.RuleConfigVolume, "metrics-proxy"},
 		{"a mount shadows haproxy.cfg", func(ds *appsv1.DaemonSet) {
 			c := &ds.Spec.Template.Spec.Containers[0]
-			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: inject.ConfigDir + "/haproxy.cfg", SubPath: "evil.cfg"})
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: names.ConfigDir + "/haproxy.cfg", SubPath: "evil.cfg"})
 		}, nil, container + ".volumeMounts[1].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
 		{"config dir mounted twice", func(ds *appsv1.DaemonSet) {
 			c := &ds.Spec.Template.Spec.Containers[0]
-			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: inject.ConfigDir + "/"})
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: names.ConfigDir + "/"})
 		}, nil, container + ".volumeMounts[1].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
 		{"config volume an emptyDir", func(ds *appsv1.DaemonSet) {
 			ds.Spec.Template.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
@@ -125,7 +126,7 @@ func TestValidateDaemonSetTolerant(t *testing.T) {
 	ds := proxyDaemonSet(t)
 	c := &ds.Spec.Template.Spec.Containers[0]
 	c.Env = append([]corev1.EnvVar{{Name: "NODE_IP", Value: "0.0.0.0"}}, c.Env...)
-	c.VolumeMounts[0].MountPath = inject.ConfigDir + "/"
+	c.VolumeMounts[0].MountPath = names.ConfigDir + "/"
 	_, vs = policy.ValidateDaemonSet(ds, nil)
 	assert.Empty(t, vs, "the last NODE_IP wins; a trailing slash is the same directory:\n%s", render(vs))
 
@@ -145,21 +146,21 @@ func configMap(data map[string]string) *corev1.ConfigMap {
 }
 
 func TestValidateConfigMap(t *testing.T) {
-	assert.Empty(t, policy.ValidateConfigMap(configMap(map[string]string{inject.ConfigKey: string(readSeed(t))}), nil))
+	assert.Empty(t, policy.ValidateConfigMap(configMap(map[string]string{names.ConfigKey: string(readSeed(t))}), nil))
 	assert.Empty(t, policy.ValidateConfigMap(configMap(nil), nil), "no haproxy.cfg, nothing to check")
 	assert.Empty(t, policy.ValidateConfigMap(nil, nil))
-	vs := policy.ValidateConfigMap(configMap(map[string]string{inject.ConfigKey: "frontend f\n  bind *:10249\n"}), nil)
+	vs := policy.ValidateConfigMap(configMap(map[string]string{names.ConfigKey: "frontend f\n  bind *:10249\n"}), nil)
 	assert.NotEmpty(t, vs)
 	bin := configMap(nil)
-	bin.BinaryData = map[string][]byte{inject.ConfigKey: []byte("listen l\n")}
+	bin.BinaryData = map[string][]byte{names.ConfigKey: []byte("listen l\n")}
 	vs = policy.ValidateConfigMap(bin, nil)
 	require.Len(t, vs, 1)
 	assert.Equal(t, policy.RuleListenSection, vs[0].Rule, "binaryData is checked too")
 }
 
 func TestValidateProxy(t *testing.T) {
-	seed := configMap(map[string]string{inject.ConfigKey: string(readSeed(t))})
-	leaky := configMap(map[string]string{inject.ConfigKey: kp(bind+"  http-request allow\n"+deny+route, server)})
+	seed := configMap(map[string]string{names.ConfigKey: string(readSeed(t))})
+	leaky := configMap(map[string]string{names.ConfigKey: kp(bind+"  http-request allow\n"+deny+route, server)})
 	get := func(cm *corev1.ConfigMap, err error) policy.GetConfigMap {
 		return func(namespace, name string) (*corev1.ConfigMap, error) {
 			assert.Equal(t, "observability", namespace)

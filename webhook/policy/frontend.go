@@ -7,11 +7,11 @@ import (
 	"strings"
 
 	"github.com/metrics-proxy/injector/webhook/haproxy"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // nodeIPPrefix is how every bind address starts.
-const nodeIPPrefix = "${" + inject.NodeIPEnv + "}:"
+const nodeIPPrefix = "${" + names.NodeIPEnv + "}:"
 
 // wantDeny is the path deny the messages suggest.
 func (v *validator) wantDeny() string {
@@ -137,9 +137,9 @@ func parseBind(addr string) (int32, string) {
 	case host == "" || host == "*" || host == "0.0.0.0" || host == "::" || host == "[::]" || host == ":::" || host == "[::0]" || host == "::0":
 		return port, "listens on every address"
 	case strings.Contains(host, "$"):
-		return port, fmt.Sprintf("binds on %s, not on ${%s} (the node's IP from status.hostIP)", host, inject.NodeIPEnv)
+		return port, fmt.Sprintf("binds on %s, not on ${%s} (the node's IP from status.hostIP)", host, names.NodeIPEnv)
 	}
-	return port, fmt.Sprintf("binds the fixed address %s, not ${%s} (the node's IP from status.hostIP)", host, inject.NodeIPEnv)
+	return port, fmt.Sprintf("binds the fixed address %s, not ${%s} (the node's IP from status.hostIP)", host, names.NodeIPEnv)
 }
 
 // parsePort reads a port written canonically: 1 to 65535, no sign, no leading zero.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metrics-proxy/injector/webhook/components"
-	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -20,7 +20,7 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, components.All(), p.Components)
 	assert.Equal(t, []string{"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"}, p.AllowedImages)
 	assert.Empty(t, p.ExemptNamespaces)
-	assert.True(t, p.ImageAllowed(inject.DefaultImage))
+	assert.True(t, p.ImageAllowed(names.DefaultImage))
 	p.AllowedPaths[0] = "/changed"
 	assert.Equal(t, []string{"/metrics"}, policy.Default().AllowedPaths, "each call returns fresh slices")
 }
@@ -133,7 +133,7 @@ func TestImageAllowed(t *testing.T) {
 		"exact:1.0",
 	}}
 	for image, want := range map[string]bool{
-		inject.DefaultImage: true,
+		names.DefaultImage: true,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": true,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy":                     false,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxyx:v1":                 false,
@@ -148,7 +148,7 @@ func TestImageAllowed(t *testing.T) {
 	} {
 		assert.Equal(t, want, p.ImageAllowed(image), image)
 	}
-	assert.True(t, (&policy.Policy{}).ImageAllowed(inject.DefaultImage), "an empty list takes the default")
+	assert.True(t, (&policy.Policy{}).ImageAllowed(names.DefaultImage), "an empty list takes the default")
 	assert.True(t, (&policy.Policy{AllowedImages: []string{"*"}}).ImageAllowed("anything/at:all"))
 	assert.True(t, (&policy.Policy{AllowedImages: []string{"a*b*c"}}).ImageAllowed("aXbYbZc"))
 	assert.False(t, (&policy.Policy{AllowedImages: []string{"a*b*c"}}).ImageAllowed("aXbYbZ"))

@@ -18,6 +18,7 @@ import (
 	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // admissionConfig installs the admission configuration of each end-to-end scenario and waits
@@ -121,7 +122,7 @@ func (a *admissionConfig) switchTo(ctx context.Context, key, namespace string) e
 		// A proxy with an image the policy does not allow: denied once the validating webhook is in force.
 		return a.waitFor(ctx, namespace, "the validating webhook", func(ds *appsv1.DaemonSet, err error) bool { return apierrors.IsForbidden(err) },
 			func(ds *appsv1.DaemonSet) {
-				ds.Annotations = map[string]string{inject.ImageAnnotation: "registry.example/other/haproxy:1"}
+				ds.Annotations = map[string]string{names.ImageAnnotation: "registry.example/other/haproxy:1"}
 			})
 	}
 	return nil
@@ -134,7 +135,7 @@ func injectedBy(version string) func(*appsv1.DaemonSet, error) bool {
 			return false
 		}
 		var s inject.Status
-		return json.Unmarshal([]byte(ds.Annotations[inject.StatusAnnotation]), &s) == nil && s.Version == version
+		return json.Unmarshal([]byte(ds.Annotations[names.StatusAnnotation]), &s) == nil && s.Version == version
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/metrics-proxy/injector/e2e/bench"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // createTimeout bounds one create.
@@ -122,15 +123,15 @@ func runEndToEnd(ctx context.Context, o options, cp *controlPlane, srv *server, 
 func createNamespaces(ctx context.Context, cp *controlPlane) error {
 	for _, s := range scenarios() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespaceOf(s.Key),
-			Labels: map[string]string{inject.NamespaceInjectionLabel: "enabled"}}}
+			Labels: map[string]string{names.NamespaceInjectionLabel: "enabled"}}}
 		if err := cp.client.Create(ctx, ns); err != nil {
 			return fmt.Errorf("create namespace %s: %w", ns.Name, err)
 		}
 	}
 	cm := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: namespaceOf(bench.ScenarioValidating),
-			Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}},
-		Data: map[string]string{inject.ConfigKey: inject.HAProxyConfig(components.All())},
+		ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: namespaceOf(bench.ScenarioValidating),
+			Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
+		Data: map[string]string{names.ConfigKey: inject.HAProxyConfig(components.All())},
 	}
 	if err := cp.client.Create(ctx, cm); err != nil {
 		return fmt.Errorf("create ConfigMap: %w", err)
@@ -163,7 +164,7 @@ func equivalence(ctx context.Context, c client.Client) string {
 		return "**the specs differ**: webhook " + jsonOf(b.Spec) + "; policy " + jsonOf(p.Spec)
 	}
 	return fmt.Sprintf("identical `spec`; the status annotation differs as expected (webhook `%s`, policy `%s`).",
-		b.Annotations[inject.StatusAnnotation], p.Annotations[inject.StatusAnnotation])
+		b.Annotations[names.StatusAnnotation], p.Annotations[names.StatusAnnotation])
 }
 
 func jsonOf(v any) string {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // loadNamespace is the namespace of the AdmissionReviews of parts 2 and 4; it exists, labelled
@@ -43,14 +44,14 @@ func stubJSON(name, namespace string) []byte {
 // writeReviews creates the load namespace and writes the AdmissionReviews into dir.
 func writeReviews(ctx context.Context, cp *controlPlane, dir string) (reviews, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: loadNamespace,
-		Labels: map[string]string{inject.NamespaceInjectionLabel: "enabled"}}}
+		Labels: map[string]string{names.NamespaceInjectionLabel: "enabled"}}}
 	if err := cp.client.Create(ctx, ns); err != nil {
 		return reviews{}, fmt.Errorf("create namespace %s: %w", loadNamespace, err)
 	}
 	cm, err := json.Marshal(&corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: inject.DefaultConfigMap, Namespace: loadNamespace, Labels: map[string]string{inject.ConfigLabel: inject.ConfigLabelValue}},
-		Data:       map[string]string{inject.ConfigKey: inject.HAProxyConfig(components.All())},
+		ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: loadNamespace, Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
+		Data:       map[string]string{names.ConfigKey: inject.HAProxyConfig(components.All())},
 	})
 	if err != nil {
 		return reviews{}, fmt.Errorf("encode ConfigMap: %w", err)
@@ -66,7 +67,7 @@ func writeReviews(ctx context.Context, cp *controlPlane, dir string) (reviews, e
 		{r.daemonSet, metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"},
 			metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}, "proxy", stubJSON("proxy", loadNamespace)},
 		{r.configMap, metav1.GroupVersionResource{Version: "v1", Resource: "configmaps"},
-			metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, inject.DefaultConfigMap, cm},
+			metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, names.DefaultConfigMap, cm},
 	} {
 		review := admissionv1.AdmissionReview{
 			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},

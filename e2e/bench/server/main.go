@@ -16,6 +16,7 @@ import (
 	"github.com/metrics-proxy/injector/e2e/bench"
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 func main() {
@@ -43,7 +44,7 @@ func serve(ctx context.Context, o admission.ServerOptions) error {
 	if err != nil {
 		return fmt.Errorf("load kubeconfig: %w", err)
 	}
-	o.Inject = inject.Config{Version: "bench", DefaultImage: inject.DefaultImage}
+	o.Inject = inject.Config{Version: "bench", DefaultImage: names.DefaultImage}
 	o.Logger = logger
 	mgr, err := admission.NewManager(cfg, o)
 	if err != nil {
