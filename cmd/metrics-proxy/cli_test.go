@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,12 +56,18 @@ func TestCLIErrors(t *testing.T) {
 		{"wrong field type", []string{"inject", "-f", wrongType}, "", exitUsage, []string{"document 1", "DaemonSet"}},
 		{"render: unknown component", []string{"render", "--components", "kubelet"}, "", exitUsage, []string{"--components", "kubelet"}},
 		{"render: bad scraper", []string{"render", "--scraper", "prometheus"}, "", exitUsage, []string{"--scraper", "NAMESPACE/SERVICEACCOUNT"}},
+		{"render: bad namespace", []string{"render", "--namespace", "Not_A_Namespace"}, "", exitUsage, []string{"namespace", `"Not_A_Namespace"`, "not a valid name"}},
+		{"render: bad scraper namespace", []string{"render", "--scraper", "Bad.NS/prometheus"}, "", exitUsage, []string{"--scraper", `"Bad.NS"`}},
+		{"serve: a bad flag before any cluster", []string{"serve", "--cert-mode", "bogus", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--cert-mode", "bogus"}},
+		{"serve: a bad log format before any cluster", []string{"serve", "--log-format", "xml", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--log-format", "xml"}},
 		{"unknown command", []string{"frobnicate"}, "", exitUsage, []string{"frobnicate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			code := run(context.Background(), goldenVersion, tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
 			assert.Equal(t, tt.code, code, "stderr: %s", stderr.String())
 			for _, w := range tt.want {
 				assert.Contains(t, stderr.String(), w)
@@ -74,7 +81,7 @@ func TestCLIErrors(t *testing.T) {
 func TestInjectStdin(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	stub := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: p, namespace: obs}\nspec: {template: {spec: {containers: []}}}\n"
-	require.Equal(t, exitOK, run(context.Background(), []string{"inject", "-f", "-"}, strings.NewReader(stub), &stdout, &stderr), stderr.String())
+	require.Equal(t, exitOK, run(context.Background(), goldenVersion, []string{"inject", "-f", "-"}, strings.NewReader(stub), &stdout, &stderr), stderr.String())
 	var ds appsv1.DaemonSet
 	require.NoError(t, yaml.UnmarshalStrict(stdout.Bytes(), &ds))
 	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
@@ -85,7 +92,6 @@ func TestInjectStdin(t *testing.T) {
 // TestRender: the rendered setup is the seed's, parametrised, and its stub injects into a proxy
 // that mounts the rendered ConfigMap.
 func TestRender(t *testing.T) {
-	version = goldenVersion
 	out := runCLI(t, "render", "--namespace", "monitoring", "--components", "etcd,kube-scheduler", "--scraper", "prom/scraper")
 	docs, err := manifest.Read(bytes.NewReader(out))
 	require.NoError(t, err)
@@ -120,6 +126,36 @@ func TestRender(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	version = "v9.9.9-test"
-	assert.Equal(t, "metrics-proxy v9.9.9-test\n", string(runCLI(t, "version")))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), "v9.9.9-test", []string{"version"}, strings.NewReader(""), &stdout, &stderr))
+	assert.Equal(t, "metrics-proxy v9.9.9-test\n", stdout.String())
+}
+
+// TestRootHelpNamesEveryCommand: the root help's description names every subcommand.
+func TestRootHelpNamesEveryCommand(t *testing.T) {
+	root := newRootCommand(goldenVersion, strings.NewReader(""), io.Discard, io.Discard)
+	require.NotEmpty(t, root.Commands())
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		assert.Contains(t, root.Long, `"`+c.Name()+`"`, "the root help does not describe %s", c.Name())
+	}
+}
+
+// TestDefaultImageFlagIsShared: serve, inject and validate offer the same --default-image.
+func TestDefaultImageFlagIsShared(t *testing.T) {
+	root := newRootCommand(goldenVersion, strings.NewReader(""), io.Discard, io.Discard)
+	want := ""
+	for _, name := range []string{"serve", "inject", "validate"} {
+		c, _, err := root.Find([]string{name})
+		require.NoError(t, err)
+		f := c.Flags().Lookup("default-image")
+		require.NotNil(t, f, "%s has no --default-image", name)
+		assert.Equal(t, names.DefaultImage, f.DefValue, name)
+		if want == "" {
+			want = f.Usage
+		}
+		assert.Equal(t, want, f.Usage, name)
+	}
 }

@@ -38,7 +38,6 @@ func TestInjectGolden(t *testing.T) {
 	require.NoError(t, err)
 	inputs = withoutGoldens(inputs)
 	require.NotEmpty(t, inputs)
-	version = goldenVersion
 	goldens, err := filepath.Glob("testdata/inject/*.golden")
 	require.NoError(t, err)
 	for _, g := range goldens {
@@ -83,7 +82,6 @@ func TestInjectGolden(t *testing.T) {
 // TestSeedAndStubBecomeTheSameProxy: the seed's hand-written DaemonSet and a bare stub turn into
 // the same pod spec, the issue's acceptance check.
 func TestSeedAndStubBecomeTheSameProxy(t *testing.T) {
-	version = goldenVersion
 	podSpec := func(file string) string {
 		var ds struct {
 			Spec struct {
@@ -113,7 +111,7 @@ func withoutGoldens(files []string) []string {
 func runCLI(t *testing.T, args ...string) []byte {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	code := run(context.Background(), goldenVersion, args, strings.NewReader(""), &stdout, &stderr)
 	require.Equal(t, exitOK, code, "metrics-proxy %s: %s", strings.Join(args, " "), stderr.String())
 	return stdout.Bytes()
 }

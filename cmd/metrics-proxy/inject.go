@@ -10,11 +10,10 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
-	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // newInjectCommand is `metrics-proxy inject -f FILE|-`.
-func newInjectCommand() *cobra.Command {
+func newInjectCommand(version string) *cobra.Command {
 	var file, image string
 	cmd := &cobra.Command{
 		Use:   "inject -f FILE|-",
@@ -46,7 +45,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", `file to inject, or "-" for standard input`)
-	cmd.Flags().StringVar(&image, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	addDefaultImageFlag(cmd, &image)
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }

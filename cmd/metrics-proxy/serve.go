@@ -14,7 +14,6 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/server"
-	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // serveFlags are the flags of `metrics-proxy serve`.
@@ -27,7 +26,7 @@ type serveFlags struct {
 }
 
 // newServeCommand is `metrics-proxy serve`.
-func newServeCommand() *cobra.Command {
+func newServeCommand(version string) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -78,7 +77,7 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
-	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	addDefaultImageFlag(cmd, &f.server.Inject.DefaultImage)
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
 	return cmd

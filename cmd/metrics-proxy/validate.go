@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
-	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -38,8 +38,8 @@ func (f finding) String() string {
 }
 
 // newValidateCommand is `metrics-proxy validate`.
-func newValidateCommand() *cobra.Command {
-	var policyFile, output string
+func newValidateCommand(version string) *cobra.Command {
+	var policyFile, output, image string
 	cmd := &cobra.Command{
 		Use:   "validate [--policy FILE] [-o text|json] FILE...",
 		Short: "Check haproxy.cfg files and YAML (ConfigMaps, DaemonSets) against the policy, as the validating webhook does",
@@ -61,7 +61,7 @@ Exit status: 0 compliant, 1 violations, 2 usage or I/O error.`,
 			}
 			var all []finding
 			for _, file := range files {
-				found, err := validateFile(cmd, file, p)
+				found, err := validateFile(cmd, file, p, inject.Config{Version: version, DefaultImage: image})
 				if err != nil {
 					return err
 				}
@@ -71,13 +71,14 @@ Exit status: 0 compliant, 1 violations, 2 usage or I/O error.`,
 				return err
 			}
 			if len(all) > 0 {
-				return &exitError{code: exitRejected, err: fmt.Errorf("%d policy violations", len(all))}
+				return &exitError{code: exitRejected, err: errors.New(countOf(len(all), "policy violation"))}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file; default: the built-in policy")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	addDefaultImageFlag(cmd, &image)
 	return cmd
 }
 
@@ -98,7 +99,7 @@ func loadPolicy(file string) (*policy.Policy, error) {
 }
 
 // validateFile checks one file, a manifest or an haproxy.cfg by its name.
-func validateFile(cmd *cobra.Command, file string, p *policy.Policy) ([]finding, error) {
+func validateFile(cmd *cobra.Command, file string, p *policy.Policy, cfg inject.Config) ([]finding, error) {
 	in, name, closeIn, err := openInput(cmd, file)
 	if err != nil {
 		return nil, err
@@ -110,7 +111,7 @@ func validateFile(cmd *cobra.Command, file string, p *policy.Policy) ([]finding,
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		found, err := manifest.Validate(docs, p, inject.Config{Version: version, DefaultImage: names.DefaultImage})
+		found, err := manifest.Validate(docs, p, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

@@ -26,7 +26,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{name: "the seed's config is compliant", args: []string{dir + "seed.cfg"}, code: exitOK, noLines: true},
 		{name: "an allow before the deny", args: []string{dir + "allow-first.cfg"}, code: exitRejected,
-			stdout: []string{dir + "allow-first.cfg:10: "}, stderr: []string{"policy violations"}},
+			stdout: []string{dir + "allow-first.cfg:10: "}, stderr: []string{"metrics-proxy: 1 policy violation\n"}},
 		{name: "several files at once", args: []string{dir + "seed.cfg", dir + "allow-first.cfg"}, code: exitRejected,
 			stdout: []string{dir + "allow-first.cfg:10: "}},
 		{name: "a stub DaemonSet and its ConfigMap are what the cluster would admit", args: []string{dir + "proxy.yaml"}, code: exitOK, noLines: true},
@@ -45,7 +45,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"validate"}, tt.args...), strings.NewReader(""), &stdout, &stderr)
+			code := run(context.Background(), goldenVersion, append([]string{"validate"}, tt.args...), strings.NewReader(""), &stdout, &stderr)
 			assert.Equal(t, tt.code, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 			for _, w := range tt.stdout {
 				assert.Contains(t, stdout.String(), w)
@@ -65,7 +65,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateJSON(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"validate", "-o", "json", "testdata/validate/allow-first.cfg"}, strings.NewReader(""), &stdout, &stderr)
+	code := run(context.Background(), goldenVersion, []string{"validate", "-o", "json", "testdata/validate/allow-first.cfg"}, strings.NewReader(""), &stdout, &stderr)
 	require.Equal(t, exitRejected, code, stderr.String())
 	var findings []finding
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &findings))
@@ -75,7 +75,7 @@ func TestValidateJSON(t *testing.T) {
 	assert.NotEmpty(t, findings[0].Rule)
 
 	stdout.Reset()
-	code = run(context.Background(), []string{"validate", "-o", "json", "testdata/validate/seed.cfg"}, strings.NewReader(""), &stdout, &stderr)
+	code = run(context.Background(), goldenVersion, []string{"validate", "-o", "json", "testdata/validate/seed.cfg"}, strings.NewReader(""), &stdout, &stderr)
 	require.Equal(t, exitOK, code, stderr.String())
 	assert.JSONEq(t, "[]", stdout.String())
 }
@@ -83,7 +83,7 @@ func TestValidateJSON(t *testing.T) {
 func TestValidateStdin(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	in := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {metrics-proxy.io/config: haproxy}}\ndata:\n  haproxy.cfg: |\n    frontend f\n      bind *:10249\n"
-	code := run(context.Background(), []string{"validate", "-"}, strings.NewReader(in), &stdout, &stderr)
+	code := run(context.Background(), goldenVersion, []string{"validate", "-"}, strings.NewReader(in), &stdout, &stderr)
 	assert.Equal(t, exitRejected, code, stderr.String())
 	assert.Contains(t, stdout.String(), "<stdin>: document 1: ConfigMap c: haproxy.cfg:")
 }
