@@ -80,7 +80,7 @@ func TestInjectGolden(t *testing.T) {
 }
 
 // TestSeedAndStubBecomeTheSameProxy: the seed's hand-written DaemonSet and a bare stub turn into
-// the same pod spec, the acceptance check.
+// the same pod spec: injection reproduces what the seed procedure writes by hand.
 func TestSeedAndStubBecomeTheSameProxy(t *testing.T) {
 	podSpec := func(file string) string {
 		var ds struct {

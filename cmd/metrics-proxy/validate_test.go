@@ -11,6 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// seedConfig is the seed procedure's haproxy.cfg, kept once, beside the injector's tests.
+const seedConfig = "../../webhook/inject/testdata/seed-haproxy.cfg"
+
 // TestValidate runs `metrics-proxy validate` over config files and manifests: exit status, one
 // line per violation naming file, line and rule, and the JSON form.
 func TestValidate(t *testing.T) {
@@ -24,23 +27,23 @@ func TestValidate(t *testing.T) {
 		stderr  []string
 		noLines bool // stdout must be empty
 	}{
-		{name: "the seed's config is compliant", args: []string{dir + "seed.cfg"}, code: exitOK, noLines: true},
+		{name: "the seed's config is compliant", args: []string{seedConfig}, code: exitOK, noLines: true},
 		{name: "an allow before the deny", args: []string{dir + "allow-first.cfg"}, code: exitRejected,
 			stdout: []string{dir + "allow-first.cfg:10: "}, stderr: []string{"metrics-proxy: 1 policy violation\n"}},
-		{name: "several files at once", args: []string{dir + "seed.cfg", dir + "allow-first.cfg"}, code: exitRejected,
+		{name: "several files at once", args: []string{seedConfig, dir + "allow-first.cfg"}, code: exitRejected,
 			stdout: []string{dir + "allow-first.cfg:10: "}},
 		{name: "a stub DaemonSet and its ConfigMap are what the cluster would admit", args: []string{dir + "proxy.yaml"}, code: exitOK, noLines: true},
 		{name: "a DaemonSet mounting a leaky config", args: []string{dir + "leaky.yaml"}, code: exitRejected,
 			stdout: []string{dir + "leaky.yaml: document 1: ConfigMap observability/leaky: haproxy.cfg:10: ",
 				dir + "leaky.yaml: document 2: DaemonSet observability/metrics-proxy: configmap/leaky:haproxy.cfg:10: "},
 			lines: 2}, // the ordinary node-exporter DaemonSet (document 3) is no proxy: nothing about it
-		{name: "a policy file changes the verdict", args: []string{"--policy", dir + "warn-policy.yaml", dir + "seed.cfg"}, code: exitRejected,
-			stdout: []string{dir + "seed.cfg:"}},
-		{name: "an invalid policy file", args: []string{"--policy", dir + "bad-policy.yaml", dir + "seed.cfg"}, code: exitUsage,
+		{name: "a policy file changes the verdict", args: []string{"--policy", dir + "warn-policy.yaml", seedConfig}, code: exitRejected,
+			stdout: []string{seedConfig + ":8: method-deny"}},
+		{name: "an invalid policy file", args: []string{"--policy", dir + "bad-policy.yaml", seedConfig}, code: exitUsage,
 			stderr: []string{"bad-policy.yaml", "Maybe"}},
 		{name: "a missing file", args: []string{dir + "absent.cfg"}, code: exitUsage, stderr: []string{"absent.cfg"}},
 		{name: "no file", args: nil, code: exitUsage, stderr: []string{"requires at least 1 arg"}},
-		{name: "bad output format", args: []string{"-o", "xml", dir + "seed.cfg"}, code: exitUsage, stderr: []string{`-o "xml"`}},
+		{name: "bad output format", args: []string{"-o", "xml", seedConfig}, code: exitUsage, stderr: []string{`-o "xml"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +78,7 @@ func TestValidateJSON(t *testing.T) {
 	assert.NotEmpty(t, findings[0].Rule)
 
 	stdout.Reset()
-	code = run(context.Background(), goldenVersion, []string{"validate", "-o", "json", "testdata/validate/seed.cfg"}, strings.NewReader(""), &stdout, &stderr)
+	code = run(context.Background(), goldenVersion, []string{"validate", "-o", "json", seedConfig}, strings.NewReader(""), &stdout, &stderr)
 	require.Equal(t, exitOK, code, stderr.String())
 	assert.JSONEq(t, "[]", stdout.String())
 }
