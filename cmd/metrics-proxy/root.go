@@ -15,9 +15,11 @@ func newRootCommand(version string, stdin io.Reader, stdout, stderr io.Writer) *
 localhost-only metrics (kube-proxy, kube-controller-manager, kube-scheduler, etcd) on the node IP,
 and nothing but /metrics. "serve" runs the admission webhook; "inject", "validate" and "render" do
 the same work offline, for GitOps and CI, through the same code; "version" prints the version.`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("metrics-proxy {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
