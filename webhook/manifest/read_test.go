@@ -101,6 +101,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = Inject(docs, inject.Config{Version: "fuzz"})
+		_, _, _ = Inject(docs, inject.Config{Version: "fuzz"}, true)
+		_, _ = ExpandLists(docs)
 	})
 }
