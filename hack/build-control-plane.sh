@@ -2,6 +2,8 @@
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
 # and the kubectl the tests drive it with
 # from the Go module proxy into bin/, skipping binaries that are already there and current.
+# On request (`build-control-plane.sh prometheus prometheus-operator`, what `make prometheus` runs)
+# it builds the real Prometheus and Prometheus Operator the Prometheus end-to-end test runs.
 # The first build takes minutes on two cores; every step says what it is doing.
 set -euo pipefail
 
@@ -11,6 +13,8 @@ mkdir -p "$bin"
 
 k8s_version=v1.37.2
 etcd_version=v3.6.16
+prometheus_version=v0.316.0          # the Go module of Prometheus 3.16.0
+prometheus_operator_version=v0.85.0
 
 # stamp records which version a binary was built from, so a version bump rebuilds it.
 stamp() { echo "$bin/.$1.version"; }
@@ -33,10 +37,10 @@ trap stop_ticker EXIT
 build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
   local name=$1 version=$2 dir=$3 pkg=$4 ldflags=$5
   if current "$name" "$version"; then
-    echo "control plane: $name $version already in bin/"
+    echo "$what: $name $version already in bin/"
     return
   fi
-  echo "control plane: building $name $version from the Go module proxy (first time only)"
+  echo "$what: building $name $version from the Go module proxy (first time only)"
   local start=$SECONDS
   progress "$name" & ticker=$!
   # Not under set -e: a failed build must stop the ticker before the script exits.
@@ -44,11 +48,11 @@ build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
   (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$name" "$pkg") || status=$?
   stop_ticker
   if [ "$status" -ne 0 ]; then
-    echo "control plane: building $name $version failed (exit $status)" >&2
+    echo "$what: building $name $version failed (exit $status)" >&2
     exit "$status"
   fi
   echo "$version" > "$(stamp "$name")"
-  echo "control plane: $name built in $((SECONDS - start)) s"
+  echo "$what: $name built in $((SECONDS - start)) s"
 }
 
 major=${k8s_version#v}; major=${major%%.*}
@@ -56,9 +60,25 @@ minor=${k8s_version#v*.}; minor=${minor%%.*}
 vpkg=k8s.io/component-base/version
 k8s_ldflags="-s -w -X $vpkg.gitVersion=$k8s_version -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
 
+# promver is the version github.com/prometheus/common/version reports: Prometheus's module v0.3MM.P
+# is release 3.MM.P; the operator's module version is its release.
+promver() { local v=${1#v}; case $v in 0.3??.*) m=${v#0.3}; echo "3.$((10#${m%%.*})).${v##*.}" ;; *) echo "$v" ;; esac; }
+pvpkg=github.com/prometheus/common/version
+
 want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl}
 for name in $want; do
+  what="control plane"
   case $name in
+    prometheus|prometheus-operator) what=prometheus ;;
+  esac
+  case $name in
+    prometheus)
+      build prometheus "$prometheus_version" prometheus github.com/prometheus/prometheus/cmd/prometheus \
+        "-s -w -X $pvpkg.Version=$(promver "$prometheus_version") -X $pvpkg.Branch=release" ;;
+    prometheus-operator)
+      build prometheus-operator "$prometheus_operator_version" prometheus-operator \
+        github.com/prometheus-operator/prometheus-operator/cmd/operator \
+        "-s -w -X $pvpkg.Version=$(promver "$prometheus_operator_version") -X $pvpkg.Branch=release" ;;
     etcd) build etcd "$etcd_version" etcd go.etcd.io/etcd/server/v3 "-s -w" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
       build "$name" "$k8s_version" kubernetes "k8s.io/kubernetes/cmd/$name" "$k8s_ldflags" ;;

@@ -88,3 +88,25 @@ func Join(cs []Component) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// DefaultTLS returns the components of cs whose frontend terminates TLS when nothing says
+// otherwise: those whose upstream serves HTTPS, which kube-prometheus-stack scrapes over HTTPS.
+func DefaultTLS(cs []Component) []Component {
+	var out []Component
+	for _, c := range cs {
+		if c.TLS {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Contains reports whether cs holds the component called name.
+func Contains(cs []Component, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}

@@ -12,7 +12,8 @@ func IsProxyConfig(cm *corev1.ConfigMap) bool {
 }
 
 // ConfigMap fills a stub proxy config: a ConfigMap labelled metrics-proxy.io/config=haproxy without a
-// haproxy.cfg key gets the configuration generated for its components annotation. Any other
+// haproxy.cfg key gets the configuration generated for its components and tls annotations (by
+// default TLS frontends for kube-controller-manager and kube-scheduler). Any other
 // ConfigMap, and one that already has the key, is left as it is: the validating webhook judges
 // what users wrote. Only a bad components annotation is an error.
 func ConfigMap(cm *corev1.ConfigMap) error {
@@ -32,14 +33,18 @@ func ConfigMap(cm *corev1.ConfigMap) error {
 	if cm.Data == nil {
 		cm.Data = map[string]string{}
 	}
-	cm.Data[names.ConfigKey] = HAProxyConfig(s.Components)
+	cm.Data[names.ConfigKey] = HAProxyConfigTLS(s.Components, s.TLS)
 	return nil
 }
 
-// onlyComponents keeps the one annotation that means something on a ConfigMap.
+// onlyComponents keeps the annotations that mean something on a ConfigMap: the components and
+// which of them terminate TLS.
 func onlyComponents(annotations map[string]string) map[string]string {
-	if v, ok := annotations[names.ComponentsAnnotation]; ok {
-		return map[string]string{names.ComponentsAnnotation: v}
+	kept := map[string]string{}
+	for _, k := range []string{names.ComponentsAnnotation, names.TLSAnnotation} {
+		if v, ok := annotations[k]; ok {
+			kept[k] = v
+		}
 	}
-	return nil
+	return kept
 }

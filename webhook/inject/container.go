@@ -25,28 +25,19 @@ func Container(s Settings, resources corev1.ResourceRequirements) corev1.Contain
 	if len(resources.Limits) == 0 && len(resources.Requests) == 0 && len(resources.Claims) == 0 {
 		resources = DefaultResources()
 	}
+	mounts := []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true}}
+	if len(s.TLS) > 0 {
+		mounts = append(mounts, corev1.VolumeMount{Name: names.CertVolume, MountPath: names.CertDir, ReadOnly: true})
+	}
 	return corev1.Container{
-		Name:            names.ContainerName,
-		Image:           s.Image,
-		ImagePullPolicy: pullPolicy(s.Image),
-		Env: []corev1.EnvVar{{
-			Name: names.NodeIPEnv,
-			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{
-				APIVersion: "v1", FieldPath: "status.hostIP",
-			}},
-		}},
-		Ports:        ports,
-		Resources:    resources,
-		VolumeMounts: []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true}},
-		SecurityContext: &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr.To(false),
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-			ReadOnlyRootFilesystem:   ptr.To(true),
-			RunAsNonRoot:             ptr.To(true),
-			RunAsUser:                ptr.To(proxyUser),
-			RunAsGroup:               ptr.To(proxyUser),
-			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		},
+		Name:                     names.ContainerName,
+		Image:                    s.Image,
+		ImagePullPolicy:          pullPolicy(s.Image),
+		Env:                      []corev1.EnvVar{nodeIPEnv()},
+		Ports:                    ports,
+		Resources:                resources,
+		VolumeMounts:             mounts,
+		SecurityContext:          securityContext(),
 		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
 		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
 	}

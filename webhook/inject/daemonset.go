@@ -17,6 +17,9 @@ type Config struct {
 	Version string
 	// DefaultImage is the proxy image when the DaemonSet does not override it; names.DefaultImage if empty.
 	DefaultImage string
+	// InjectorImage is the metrics-proxy image the proxy-cert init container runs;
+	// names.DefaultInjectorImage if empty.
+	InjectorImage string
 }
 
 // OptedOut reports whether ds carries metrics-proxy.io/inject: "false".
@@ -53,6 +56,11 @@ func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 	} else {
 		spec.Volumes = append(spec.Volumes, Volume(s.ConfigMap))
 	}
+	injectorImage := cfg.InjectorImage
+	if injectorImage == "" {
+		injectorImage = names.DefaultInjectorImage
+	}
+	frontendCert(spec, s, injectorImage)
 	spec.HostNetwork = true
 	spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	if !tolerated(spec.Tolerations) {

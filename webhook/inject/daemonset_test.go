@@ -48,7 +48,8 @@ func TestDaemonSetCompletesStub(t *testing.T) {
 		ports = append(ports, p.Name)
 	}
 	assert.Equal(t, []string{"kube-proxy", "kube-ctrl-mgr", "kube-scheduler", "etcd"}, ports)
-	assert.Equal(t, []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true}}, c.VolumeMounts)
+	assert.Equal(t, []corev1.VolumeMount{{Name: names.VolumeName, MountPath: names.ConfigDir, ReadOnly: true},
+		{Name: names.CertVolume, MountPath: names.CertDir, ReadOnly: true}}, c.VolumeMounts)
 	sc := c.SecurityContext
 	assert.False(t, *sc.AllowPrivilegeEscalation)
 	assert.True(t, *sc.ReadOnlyRootFilesystem)
@@ -58,10 +59,16 @@ func TestDaemonSetCompletesStub(t *testing.T) {
 	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, sc.SeccompProfile.Type)
 	assert.NotEmpty(t, c.Resources.Requests)
 	assert.NotEmpty(t, c.Resources.Limits)
-	require.Len(t, spec.Volumes, 1)
+	require.Len(t, spec.Volumes, 2)
 	cm := spec.Volumes[0].ConfigMap
 	assert.Equal(t, names.DefaultConfigMap, cm.Name)
 	assert.Equal(t, []corev1.KeyToPath{{Key: names.ConfigKey, Path: names.ConfigKey}}, cm.Items)
+	// The default TLS frontends (10257, 10259) get a per-node certificate made at pod start.
+	assert.Equal(t, names.CertVolume, spec.Volumes[1].Name)
+	require.NotNil(t, spec.Volumes[1].EmptyDir)
+	assert.Equal(t, corev1.StorageMediumMemory, spec.Volumes[1].EmptyDir.Medium, "the key stays in memory")
+	require.Len(t, spec.InitContainers, 1)
+	assert.Equal(t, ProxyCertContainer(names.DefaultInjectorImage), spec.InitContainers[0])
 
 	var st Status
 	require.NoError(t, json.Unmarshal([]byte(ds.Annotations[names.StatusAnnotation]), &st))

@@ -8,10 +8,17 @@ import (
 	"github.com/metrics-proxy/injector/webhook/names"
 )
 
-// HAProxyConfig returns the haproxy.cfg that proxies the metrics of cs. For all components it is
-// the seed procedure's configuration, byte for byte: per component a frontend on
-// ${NODE_IP}:PORT that denies everything but /metrics, and a backend on 127.0.0.1:PORT.
-func HAProxyConfig(cs []components.Component) string {
+// HAProxyConfig returns the all-HTTP haproxy.cfg that proxies the metrics of cs (the tls
+// annotation "none"). For all components it is the seed procedure's configuration, byte for byte:
+// per component a frontend on ${NODE_IP}:PORT that denies everything but /metrics, and a backend
+// on 127.0.0.1:PORT.
+func HAProxyConfig(cs []components.Component) string { return HAProxyConfigTLS(cs, nil) }
+
+// HAProxyConfigTLS is HAProxyConfig where the frontends of the components in tls terminate TLS
+// with the certificate at names.CertFile: bind ${NODE_IP}:PORT ssl crt CERTFILE. The backend
+// re-encrypts to components whose upstream serves HTTPS (ssl verify none); the Authorization
+// header passes through untouched, so the component still authorizes the scraper.
+func HAProxyConfigTLS(cs, tls []components.Component) string {
 	var b strings.Builder
 	b.WriteString("defaults\n" +
 		"  mode http\n" +
@@ -20,17 +27,20 @@ func HAProxyConfig(cs []components.Component) string {
 		"  timeout server 5000ms\n" +
 		"  default-server maxconn 10\n")
 	for _, c := range cs {
-		tls := ""
+		upstreamTLS, frontendTLS := "", ""
 		if c.TLS {
-			tls = " ssl verify none"
+			upstreamTLS = " ssl verify none"
+		}
+		if components.Contains(tls, c.Name) {
+			frontendTLS = " ssl crt " + names.CertFile
 		}
 		fmt.Fprintf(&b, "\nfrontend %[1]s\n"+
-			"  bind ${%[2]s}:%[3]d\n"+
+			"  bind ${%[2]s}:%[3]d%[6]s\n"+
 			"  http-request deny if !{ path /metrics }\n"+
 			"  default_backend %[1]s\n"+
 			"backend %[1]s\n"+
 			"  server %[1]s %[4]s%[5]s check\n",
-			c.Name, names.NodeIPEnv, c.Port, c.Upstream(), tls)
+			c.Name, names.NodeIPEnv, c.Port, c.Upstream(), upstreamTLS, frontendTLS)
 	}
 	return b.String()
 }

@@ -19,6 +19,12 @@ type Settings struct {
 	ConfigMap string
 	// Image is the proxy image.
 	Image string
+	// TLS are the components, out of Components, whose frontend terminates TLS; default
+	// components.DefaultTLS(Components).
+	TLS []components.Component
+	// TLSSecret names the Secret the TLS frontends serve; empty: a per-node certificate made at
+	// pod start.
+	TLSSecret string
 }
 
 // imageRef is a permissive form of a container image reference: registry/path[:tag][@digest],
@@ -45,6 +51,21 @@ func ParseSettings(annotations map[string]string, defaultImage string) (Settings
 		}
 		s.ConfigMap = v
 	}
+	s.TLS = components.DefaultTLS(s.Components)
+	if v, ok := annotations[names.TLSAnnotation]; ok {
+		tls, err := ParseTLS(v, s.Components)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("annotation %s: %q: %v", names.TLSAnnotation, v, err))
+		}
+		s.TLS = tls
+	}
+	if v, ok := annotations[names.TLSSecretAnnotation]; ok {
+		if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid Secret name: %s",
+				names.TLSSecretAnnotation, v, strings.Join(msgs, "; ")))
+		}
+		s.TLSSecret = v
+	}
 	if v, ok := annotations[names.ImageAnnotation]; ok {
 		if !imageRef.MatchString(v) {
 			errs = append(errs, fmt.Sprintf("annotation %s: %q is not a valid image reference", names.ImageAnnotation, v))
@@ -55,4 +76,22 @@ func ParseSettings(annotations map[string]string, defaultImage string) (Settings
 		return Settings{}, fmt.Errorf("%w: %s", ErrInvalidAnnotation, strings.Join(errs, "; "))
 	}
 	return s, nil
+}
+
+// ParseTLS reads the value of the metrics-proxy.io/tls annotation: "none", or a comma list of
+// components out of proxied whose frontend terminates TLS.
+func ParseTLS(v string, proxied []components.Component) ([]components.Component, error) {
+	if strings.TrimSpace(v) == names.TLSNone {
+		return nil, nil
+	}
+	tls, err := components.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or %s)", err, names.TLSNone)
+	}
+	for _, c := range tls {
+		if !components.Contains(proxied, c.Name) {
+			return nil, fmt.Errorf("component %s is not proxied (components: %s)", c.Name, components.Join(proxied))
+		}
+	}
+	return tls, nil
 }

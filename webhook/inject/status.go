@@ -29,12 +29,17 @@ func statusOf(ds *appsv1.DaemonSet, version string) (string, error) {
 		HostNetwork bool              `json:"hostNetwork"`
 		DNSPolicy   corev1.DNSPolicy  `json:"dnsPolicy"`
 		Toleration  corev1.Toleration `json:"toleration"`
+		// Present only with a TLS frontend, so that the hash of a proxy without one is unchanged.
+		CertInit   *corev1.Container `json:"certInit,omitempty"`
+		CertVolume *corev1.Volume    `json:"certVolume,omitempty"`
 	}{
 		Container:   findContainer(spec.Containers),
 		Volume:      findVolume(spec.Volumes),
 		HostNetwork: spec.HostNetwork,
 		DNSPolicy:   spec.DNSPolicy,
 		Toleration:  Toleration(),
+		CertInit:    findInit(spec.InitContainers),
+		CertVolume:  findCertVolume(spec.Volumes),
 	}
 	data, err := json.Marshal(injected)
 	if err != nil {
