@@ -14,6 +14,13 @@ func addDefaultImageFlag(cmd *cobra.Command, image *string) {
 	cmd.Flags().StringVar(image, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
 }
 
+// addProxyCertImageFlag is --proxy-cert-image, the metrics-proxy image the proxy-cert init
+// container runs; default $METRICS_PROXY_IMAGE (the manifests set it to the server's own image).
+func addProxyCertImageFlag(cmd *cobra.Command, image *string) {
+	cmd.Flags().StringVar(image, "proxy-cert-image", envOr("METRICS_PROXY_IMAGE", names.DefaultInjectorImage),
+		"metrics-proxy image of the proxy-cert init container (per-node frontend certificate); default $METRICS_PROXY_IMAGE")
+}
+
 // countOf says "1 thing" or "N things".
 func countOf(n int, thing string) string {
 	if n == 1 {

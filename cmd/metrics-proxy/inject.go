@@ -14,7 +14,7 @@ import (
 
 // newInjectCommand is `metrics-proxy inject [FILE|-]...`.
 func newInjectCommand(version string) *cobra.Command {
-	var file, image string
+	var file, image, certImage string
 	var namespaceEnabled bool
 	cmd := &cobra.Command{
 		Use:   "inject [-f FILE|-] [FILE|-]...",
@@ -44,7 +44,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 							"split it first (kubectl get -o yaml prints Lists), or use validate, which reads them", name, d.Index, d.Kind)
 					}
 				}
-				injected, unlabelled, err := manifest.Inject(docs, inject.Config{Version: version, DefaultImage: image}, namespaceEnabled)
+				injected, unlabelled, err := manifest.Inject(docs, inject.Config{Version: version, DefaultImage: image, InjectorImage: certImage}, namespaceEnabled)
 				if errors.Is(err, inject.ErrInvalidAnnotation) {
 					return &exitError{code: exitRejected, err: fmt.Errorf("%s: %w", name, err)}
 				}
@@ -60,6 +60,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 	cmd.Flags().StringVarP(&file, "filename", "f", "", `file to inject, or "-" for standard input (files may also be given as arguments)`)
 	cmd.Flags().BoolVar(&namespaceEnabled, "namespace-enabled", false, "inject DaemonSets without their own metrics-proxy.io/inject label too, as the webhook does in a namespace labelled metrics-proxy.io/injection: enabled")
 	addDefaultImageFlag(cmd, &image)
+	addProxyCertImageFlag(cmd, &certImage)
 	return cmd
 }
 

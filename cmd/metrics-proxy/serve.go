@@ -78,6 +78,7 @@ func newServeCommand(version string) *cobra.Command {
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
 	addDefaultImageFlag(cmd, &f.server.Inject.DefaultImage)
+	addProxyCertImageFlag(cmd, &f.server.Inject.InjectorImage)
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
 	return cmd

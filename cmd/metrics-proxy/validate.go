@@ -76,6 +76,7 @@ Exit status: 0 compliant, 1 violations, 2 usage or I/O error, or nothing to chec
 	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories: their *.yaml, *.yml, *.json and *.cfg files, recursively")
 	cmd.Flags().BoolVar(&o.nsEnabled, "namespace-enabled", false, "check DaemonSets without their own metrics-proxy.io/inject label as proxies, as in a namespace labelled metrics-proxy.io/injection: enabled")
 	addDefaultImageFlag(cmd, &o.inject.DefaultImage)
+	addProxyCertImageFlag(cmd, &o.inject.InjectorImage)
 	return cmd
 }
 

@@ -85,11 +85,11 @@ func TestValidateDaemonSetBroken(t *testing.T) {
 		{"a mount shadows haproxy.cfg", func(ds *appsv1.DaemonSet) {
 			c := &ds.Spec.Template.Spec.Containers[0]
 			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: names.ConfigDir + "/haproxy.cfg", SubPath: "evil.cfg"})
-		}, nil, container + ".volumeMounts[1].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
+		}, nil, container + ".volumeMounts[2].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
 		{"config dir mounted twice", func(ds *appsv1.DaemonSet) {
 			c := &ds.Spec.Template.Spec.Containers[0]
 			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "other", MountPath: names.ConfigDir + "/"})
-		}, nil, container + ".volumeMounts[1].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
+		}, nil, container + ".volumeMounts[2].mountPath", policy.RuleConfigVolume, "metrics-proxy"},
 		{"config volume an emptyDir", func(ds *appsv1.DaemonSet) {
 			ds.Spec.Template.Spec.Volumes[0].VolumeSource = corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 		}, nil, podSpec + ".volumes[0]", policy.RuleConfigVolume, ""},

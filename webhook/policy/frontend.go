@@ -75,9 +75,7 @@ func checkBind(v *validator, sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleBind, "bind %s %s; want %s%s", d.Args[0].Raw, problem, nodeIPPrefix, want)
 		return
 	}
-	if len(d.Args) > 1 {
-		v.add(d.Line, RuleBind, "bind options %s are not allowed; want exactly bind %s%d", argsFrom(d.Args[1:]), nodeIPPrefix, port)
-	}
+	v.bindOptions(d, port) // none, or exactly ssl crt CERTFILE (frontendtls.go)
 	if !v.allowedPort(d, "bind "+addr, port) {
 		return
 	}

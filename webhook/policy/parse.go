@@ -24,14 +24,15 @@ var ErrInvalidPolicy = errors.New("invalid policy")
 
 // file is the policy file as written; pointers tell an omitted field from an empty one.
 type file struct {
-	APIVersion       string    `json:"apiVersion"`
-	Kind             string    `json:"kind"`
-	Enforcement      *string   `json:"enforcement,omitempty"`
-	AllowedPaths     *[]string `json:"allowedPaths,omitempty"`
-	AllowedMethods   *[]string `json:"allowedMethods,omitempty"`
-	Components       *[]string `json:"components,omitempty"`
-	AllowedImages    *[]string `json:"allowedImages,omitempty"`
-	ExemptNamespaces *[]string `json:"exemptNamespaces,omitempty"`
+	APIVersion       string             `json:"apiVersion"`
+	Kind             string             `json:"kind"`
+	Enforcement      *string            `json:"enforcement,omitempty"`
+	AllowedPaths     *[]string          `json:"allowedPaths,omitempty"`
+	AllowedMethods   *[]string          `json:"allowedMethods,omitempty"`
+	Components       *[]string          `json:"components,omitempty"`
+	AllowedImages    *[]string          `json:"allowedImages,omitempty"`
+	ExemptNamespaces *[]string          `json:"exemptNamespaces,omitempty"`
+	FrontendTLS      *map[string]string `json:"frontendTLS,omitempty"`
 }
 
 // Parse reads a policy file, YAML or JSON:
@@ -44,6 +45,7 @@ type file struct {
 //	components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
 //	allowedImages: ["public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"]
 //	exemptNamespaces: []
+//	frontendTLS: {}              # per component: allowed (default) | required | forbidden
 //
 // Omitted fields take the defaults of Default. Parsing is strict: an unknown or repeated field,
 // a wrong apiVersion or kind, an enforcement other than Deny or Warn, an empty allowedPaths,
@@ -131,6 +133,7 @@ func Parse(data []byte) (*Policy, error) {
 			}
 		}
 	}
+	parseFrontendTLS(f.FrontendTLS, p, bad)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidPolicy, strings.Join(errs, "; "))
 	}

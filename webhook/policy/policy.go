@@ -42,6 +42,9 @@ type Policy struct {
 	AllowedImages []string
 	// ExemptNamespaces are namespaces whose objects the webhook does not validate.
 	ExemptNamespaces []string
+	// FrontendTLS is, per component name, whether its frontend may, must or must not terminate
+	// TLS; a component not listed: TLSAllowed.
+	FrontendTLS map[string]TLSRequirement
 }
 
 // Default returns the default policy, which accepts the seed procedure's ConfigMap as written.

@@ -57,6 +57,9 @@ const (
 	// RuleBind: a bind other than exactly ${NODE_IP}:PORT without options (*, 0.0.0.0, ::,
 	// lists, ranges, fd@, unix@, ipv4@, another variable, bind options).
 	RuleBind RuleID = "bind"
+	// RuleFrontendTLS: a frontend without TLS where the policy's frontendTLS requires it, or
+	// with TLS where it forbids it.
+	RuleFrontendTLS RuleID = "frontend-tls"
 	// RuleBindCount: a frontend with no bind or with more than one.
 	RuleBindCount RuleID = "bind-count"
 	// RuleComponentPort: a bind or a server on a port of no component the policy allows.
@@ -157,7 +160,8 @@ func Rules() []Rule {
 		{RuleSetenv, "global setenv, presetenv, resetenv, unsetenv: they can empty NODE_IP, which binds 0.0.0.0"},
 		{RuleFilter, "filter and compression: traffic handed to filters"},
 		{RuleOption, "options outside the allowlist (http-use-proxy-header, accept-invalid-http-request, ...)"},
-		{RuleBind, "binds other than exactly ${NODE_IP}:PORT without options"},
+		{RuleBind, "binds other than exactly ${NODE_IP}:PORT, without options or with exactly ssl crt " + tlsBindOptions[2]},
+		frontendTLSRule,
 		{RuleBindCount, "frontends with no bind or several"},
 		{RuleComponentPort, "binds and servers on a port of no component the policy allows"},
 		{RuleDuplicatePort, "two frontends on one port"},
