@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
-	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // Names of the scraper RBAC objects, as the seed procedure names them.
@@ -33,6 +30,16 @@ type RenderOptions struct {
 	Namespace string
 	// ScraperNamespace and ScraperServiceAccount name the service account that may read metrics.
 	ScraperNamespace, ScraperServiceAccount string
+	// TLS is the metrics-proxy.io/tls value: "none" or the components whose frontend terminates
+	// TLS; empty: the default (kube-controller-manager and kube-scheduler, as proxied).
+	TLS string
+	// TLSSecret names a Secret (tls.crt, tls.key) the TLS frontends serve instead of the per-node
+	// certificate made at pod start.
+	TLSSecret string
+	// Prometheus adds what a Prometheus without kube-prometheus-stack needs: PrometheusOperator
+	// (headless Services and ServiceMonitors as kube-prometheus-stack's) or PrometheusScrapeConfig
+	// (a scrape config with kubernetes_sd_configs, in a ConfigMap); empty: nothing.
+	Prometheus string
 }
 
 // ParseScraper splits NAMESPACE/SERVICEACCOUNT.
@@ -50,9 +57,10 @@ func ParseScraper(s string) (namespace, name string, err error) {
 	return namespace, name, nil
 }
 
-// Render generates the whole seed setup as documents: a proxy ConfigMap with the generated
-// haproxy.cfg, a DaemonSet stub that opts in to injection, the metrics-reader ClusterRole and its
-// binding for the scraper.
+// Render generates the whole seed setup as documents: per proxy (metrics-proxy-control-plane and,
+// with kube-proxy, metrics-proxy-nodes) a ConfigMap with the generated haproxy.cfg and a
+// DaemonSet stub that opts in to injection; the metrics-reader ClusterRole and its binding for the
+// scraper; on request what Prometheus needs to scrape the proxies.
 func Render(o RenderOptions) ([]Document, error) {
 	if o.Namespace != "" { // none: the documents name no namespace (kubectl's -n decides)
 		if err := checkName("namespace", o.Namespace, validation.IsDNS1123Label); err != nil {
@@ -63,24 +71,23 @@ func Render(o RenderOptions) ([]Document, error) {
 	if len(cs) == 0 {
 		cs = components.All()
 	}
-	var annotations map[string]string
-	if len(cs) != len(components.All()) {
-		annotations = map[string]string{names.ComponentsAnnotation: components.Join(cs)}
+	tls := components.DefaultTLS(cs)
+	if o.TLS != "" {
+		var err error
+		if tls, err = inject.ParseTLS(o.TLS, cs); err != nil {
+			return nil, fmt.Errorf("tls %q: %w", o.TLS, err)
+		}
 	}
-	objects := []any{
-		&corev1.ConfigMap{
-			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-			ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: o.Namespace,
-				Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}, Annotations: annotations},
-			Data: map[string]string{names.ConfigKey: inject.HAProxyConfig(cs)},
-		},
-		&appsv1.DaemonSet{
-			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-			ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: o.Namespace,
-				Labels: map[string]string{names.InjectLabel: "true"}, Annotations: annotations},
-			Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{
-				Spec: corev1.PodSpec{Containers: []corev1.Container{}}}},
-		},
+	if o.TLSSecret != "" {
+		if err := checkName("tls secret", o.TLSSecret, validation.IsDNS1123Subdomain); err != nil {
+			return nil, err
+		}
+	}
+	var objects []any
+	for _, p := range splitProxies(cs, tls) {
+		objects = append(objects, p.objects(o.Namespace, o.TLSSecret)...)
+	}
+	objects = append(objects,
 		&rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: MetricsReaderRole},
@@ -93,7 +100,12 @@ func Render(o RenderOptions) ([]Document, error) {
 				Name: o.ScraperServiceAccount, Namespace: o.ScraperNamespace}},
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: MetricsReaderRole},
 		},
+	)
+	scrape, err := prometheusObjects(o.Prometheus, o.Namespace, cs, tls)
+	if err != nil {
+		return nil, err
 	}
+	objects = append(objects, scrape...)
 	docs := make([]Document, len(objects))
 	for i, obj := range objects {
 		data, err := encode(obj)
