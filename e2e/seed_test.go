@@ -34,7 +34,7 @@ func TestSeed(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	start := time.Now()
-	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, Out: &out})
+	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, MetricsProxy: metricsProxyBin, Out: &out})
 	require.NoError(t, err, out.String())
 	t.Logf("the scenario took %s", time.Since(start).Round(100*time.Millisecond))
 
@@ -42,7 +42,7 @@ func TestSeed(t *testing.T) {
 	assert.Equal(t, []string{seed.WorkerNode}, keys(rep.OptedOutPods), "the opted-out DaemonSet's pods by node")
 	assert.Contains(t, rep.Proxy, "NODE_IP="+seed.NodeIP)
 
-	require.Len(t, rep.Scrapes, 14, out.String())
+	require.Len(t, rep.Scrapes, 16, out.String())
 	metrics := map[string]bool{}
 	for _, s := range rep.Scrapes {
 		assert.True(t, s.OK(), "%s", s)
@@ -65,7 +65,7 @@ func TestSeedStopsEverythingOnFailure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioBudget)
 	defer cancel()
 	var out bytes.Buffer
-	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: "/bin/false", Out: &out})
+	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: "/bin/false", MetricsProxy: metricsProxyBin, Out: &out})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "haproxy")
 	assert.Contains(t, out.String(), "The last lines of kube-controller-manager", "a failure shows the components' output")

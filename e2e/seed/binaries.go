@@ -1,10 +1,12 @@
 package seed
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 
 	"github.com/metrics-proxy/injector/e2e/harness"
 )
@@ -27,4 +29,23 @@ func Binaries() (assets, haproxy string, err error) {
 		}
 	}
 	return "", "", fmt.Errorf("haproxy not found: install the distribution's package (make haproxy, or apt-get install haproxy)")
+}
+
+// BuildMetricsProxy builds cmd/metrics-proxy of this module into dir: the binary the
+// proxy-cert init container's image runs (Options.MetricsProxy).
+func BuildMetricsProxy(ctx context.Context, dir string) (string, error) {
+	out := filepath.Join(dir, "metrics-proxy")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/metrics-proxy")
+	cmd.Dir = moduleRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build metrics-proxy for the proxy-cert init container: %w: %s", err, msg)
+	}
+	return out, nil
+}
+
+// moduleRoot is the directory of this module's go.mod.
+func moduleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }

@@ -51,7 +51,7 @@ func (r *run) scrape(ctx context.Context) error {
 // server to deny the edit (the validating webhook) and the stored config to stay as it was.
 func (r *run) tamper(ctx context.Context) error {
 	cms := r.cs.CoreV1().ConfigMaps(Namespace)
-	before, err := cms.Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	before, err := cms.Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get ConfigMap: %w", err)
 	}
@@ -70,7 +70,7 @@ func (r *run) tamper(ctx context.Context) error {
 		return fmt.Errorf("the edit failed, but not by an admission denial: %w", err)
 	}
 	r.report.Denial = strings.TrimSpace(stderr)
-	after, err := cms.Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	after, err := cms.Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get ConfigMap: %w", err)
 	}

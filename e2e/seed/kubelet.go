@@ -32,8 +32,13 @@ const ListenTimeout = 10 * time.Second
 type kubelet struct {
 	cs      kubernetes.Interface
 	haproxy string
+	// metricsProxy is the metrics-proxy binary that stands for the image of the proxy-cert init
+	// container (its entrypoint).
+	metricsProxy string
 	// dir holds one directory per mounted volume.
 	dir string
+	// initOutput is what the init containers printed, one entry each.
+	initOutput []string
 }
 
 // running is a container the kubelet started.
@@ -42,6 +47,10 @@ type running struct {
 	env    []string
 	config string
 	argv   []string
+	// mounts are the mounts made in the container's mount namespace; init what the init
+	// container printed.
+	mounts []mount
+	init   string
 	// user is "uid:gid" when the container's user was applied, else "".
 	user string
 }
@@ -64,6 +73,9 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node)
 	if err != nil {
 		return nil, err
 	}
+	if err := k.runInit(ctx, pod, hostIP); err != nil {
+		return nil, err
+	}
 	mounts, err := k.mountVolumes(ctx, pod, c)
 	if err != nil {
 		return nil, err
@@ -74,16 +86,32 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node)
 	}
 	r := &running{env: env, config: filepath.Join(cfgDir, names.ConfigKey)}
 	r.argv = []string{"-db", "-f", r.config}
-	attr := &syscall.SysProcAttr{}
-	if os.Geteuid() == 0 && c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
-		uid, gid := uint32(*c.SecurityContext.RunAsUser), uint32(*c.SecurityContext.RunAsUser)
-		if c.SecurityContext.RunAsGroup != nil {
-			gid = uint32(*c.SecurityContext.RunAsGroup)
+	// The config directory is mapped (haproxy -f names it on the host); any other mount, the
+	// frontend certificate at its absolute path, is mounted in a namespace of the container's own.
+	var others []mount
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != names.ConfigDir {
+			others = append(others, mount{host: mounts[m.MountPath], path: m.MountPath, readOnly: m.ReadOnly})
 		}
-		attr.Credential = &syscall.Credential{Uid: uid, Gid: gid, NoSetGroups: true}
-		r.user = fmt.Sprintf("%d:%d", uid, gid)
 	}
-	if r.proc, err = startProcess("haproxy", k.haproxy, r.argv, append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, env...), attr); err != nil {
+	path, argv := k.haproxy, r.argv
+	attr := &syscall.SysProcAttr{}
+	user := containerUser(c)
+	if len(others) > 0 {
+		if os.Geteuid() != 0 {
+			return nil, fmt.Errorf("container %s mounts %s: playing that mount needs root", c.Name, others[0].path)
+		}
+		if path, argv, err = inNamespace(others, user, filepath.Join(k.dir, "ns-"+c.Name), k.haproxy, r.argv); err != nil {
+			return nil, err
+		}
+		r.mounts = others
+	} else if os.Geteuid() == 0 && user != nil {
+		attr.Credential = &syscall.Credential{Uid: uint32(user[0]), Gid: uint32(user[1]), NoSetGroups: true}
+	}
+	if user != nil && (len(others) > 0 || os.Geteuid() == 0) {
+		r.user = fmt.Sprintf("%d:%d", user[0], user[1])
+	}
+	if r.proc, err = startProcess("haproxy", path, argv, append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, env...), attr); err != nil {
 		return nil, err
 	}
 	var addrs []string
@@ -151,8 +179,19 @@ func (k *kubelet) mountVolumes(ctx context.Context, pod *corev1.Pod, c *corev1.C
 				vol = &pod.Spec.Volumes[i]
 			}
 		}
+		if vol != nil && vol.EmptyDir != nil {
+			dir := filepath.Join(k.dir, m.Name) // the same directory for every container of the pod
+			if err := os.MkdirAll(dir, 0o777); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", m.Name, err)
+			}
+			if err := os.Chmod(dir, 0o777); err != nil { // an emptyDir is world-writable
+				return nil, fmt.Errorf("volume %s: %w", m.Name, err)
+			}
+			mounts[m.MountPath] = dir
+			continue
+		}
 		if vol == nil || vol.ConfigMap == nil {
-			return nil, fmt.Errorf("volume mount %s: only ConfigMap volumes are supported by this kubelet", m.Name)
+			return nil, fmt.Errorf("volume mount %s: only ConfigMap and emptyDir volumes are supported by this kubelet", m.Name)
 		}
 		cm, err := k.cs.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vol.ConfigMap.Name, metav1.GetOptions{})
 		if err != nil {
@@ -245,5 +284,9 @@ func (r *running) describe() string {
 	if r.user != "" {
 		user = "as uid:gid " + r.user + " (the container's runAsUser and runAsGroup)"
 	}
-	return fmt.Sprintf("%s haproxy %s, pid %d, %s", strings.Join(r.env, " "), strings.Join(r.argv, " "), r.proc.Pid(), user)
+	var ns string
+	for _, m := range r.mounts {
+		ns += fmt.Sprintf("; %s mounted at %s in the container's own mount namespace", m.host, m.path)
+	}
+	return fmt.Sprintf("%s haproxy %s, pid %d, %s%s", strings.Join(r.env, " "), strings.Join(r.argv, " "), r.proc.Pid(), user, ns)
 }

@@ -90,6 +90,6 @@ func checkPortsFree(hosts ...string) error {
 }
 
 // CheckPorts reports, naming the holders, which component ports are taken on 127.0.0.1 (the
-// components) or on NodeIP (the proxy); nil when all are free. Hold the component-port lock
+// components) or on NodeIP and WorkerIP (the proxies); nil when all are free. Hold the component-port lock
 // around it, or another test may take them meanwhile.
-func CheckPorts() error { return checkPortsFree("127.0.0.1", NodeIP) }
+func CheckPorts() error { return checkPortsFree("127.0.0.1", NodeIP, WorkerIP) }

@@ -34,6 +34,9 @@ type Options struct {
 	Assets string
 	// HAProxy is the haproxy binary the kubelet runs.
 	HAProxy string
+	// MetricsProxy is the metrics-proxy binary the kubelet runs for the proxy-cert init
+	// container (the image's entrypoint); empty: built from this module into the work directory.
+	MetricsProxy string
 	// Out receives the step-by-step narration; io.Discard when nil.
 	Out io.Writer
 	// Logger receives the webhook server's logs; logr.Discard() when zero.
@@ -75,6 +78,8 @@ type run struct {
 	cs     kubernetes.Interface
 	stops  []stopper
 	token  map[string]string
+	// kubelets are the proxy pods played, by node.
+	kubelets map[string]*played
 	// procs are the child processes, whose output a failure shows.
 	procs []*process
 }
@@ -92,7 +97,7 @@ func Run(ctx context.Context, o Options) (_ *Report, err error) {
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
-	r := &run{o: o, report: &Report{}, token: map[string]string{}}
+	r := &run{o: o, report: &Report{}, token: map[string]string{}, kubelets: map[string]*played{}}
 	steps := r.steps()
 	r.w = &narrator{out: o.Out, start: time.Now(), stepStart: time.Now(), total: len(steps)}
 	defer r.cleanup()
@@ -172,8 +177,8 @@ func (r *run) steps() []step {
 		{"The DaemonSet the API server stored: the webhook completed the stub", r.showDaemonSet},
 		{"Counter-check: a DaemonSet that opts out, with its own container and no toleration", r.applyOptedOut},
 		{"The daemonset controller creates the pods, the scheduler binds them", r.waitPods},
-		{"Play the kubelet of " + ControlPlaneNode + " for the proxy pod: the real haproxy on the pod's config", r.playKubelet},
-		{"Scrape as the seed procedure does, with service-account tokens, through the proxy on " + NodeIP, r.scrape},
+		{"Play the kubelet of both nodes for their proxy pod: the proxy-cert init container, then the real haproxy on the pod's config", r.playKubelet},
+		{"Scrape as the seed procedure does, with service-account tokens, through the proxies on " + NodeIP + " (TLS on 10257 and 10259) and " + WorkerIP, r.scrape},
 		{"Edit the live ConfigMap: `http-request allow` before the /metrics deny", r.tamper},
 	}
 }

@@ -58,18 +58,32 @@ var ComponentMetric = map[string]string{
 func scrapePlan(scraper, intruder string) []Scrape {
 	var plan []Scrape
 	for _, c := range components.All() {
-		base := "http://" + net.JoinHostPort(NodeIP, strconv.Itoa(int(c.Port)))
+		base := componentURL(NodeIP, c)
 		plan = append(plan, Scrape{URL: base + "/metrics", As: scraper, Want: 200, WantText: ComponentMetric[c.Name], Answerer: c.Name})
 		for _, path := range []string{"/configz", "/debug/pprof/"} {
 			plan = append(plan, Scrape{URL: base + path, As: scraper, Want: 403, WantText: HAProxyDenial, Answerer: "HAProxy"})
 		}
 	}
+	kp, _ := components.Lookup("kube-proxy")
+	worker := componentURL(WorkerIP, kp)
+	plan = append(plan, Scrape{URL: worker + "/metrics", As: scraper, Want: 200, WantText: ComponentMetric[kp.Name], Answerer: kp.Name},
+		Scrape{URL: worker + "/configz", As: scraper, Want: 403, WantText: HAProxyDenial, Answerer: "HAProxy"})
 	for _, name := range []string{"kube-controller-manager", "kube-scheduler"} {
 		c, _ := components.Lookup(name)
-		plan = append(plan, Scrape{URL: fmt.Sprintf("http://%s/metrics", net.JoinHostPort(NodeIP, strconv.Itoa(int(c.Port)))),
+		plan = append(plan, Scrape{URL: componentURL(NodeIP, c) + "/metrics",
 			As: intruder, Want: 403, WantText: `cannot get path "/metrics"`, Answerer: c.Name})
 	}
 	return plan
+}
+
+// componentURL is the proxy's frontend for c on ip: HTTPS where the generated config terminates
+// TLS by default (components.DefaultTLS), HTTP elsewhere.
+func componentURL(ip string, c components.Component) string {
+	scheme := "http"
+	if components.Contains(components.DefaultTLS(components.All()), c.Name) {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(ip, strconv.Itoa(int(c.Port)))
 }
 
 // retryStatuses are HAProxy's answers while no server of a backend is up yet (its first health
@@ -83,9 +97,13 @@ const (
 
 // do sends the scrape with token and records what came back.
 func (s *Scrape) do(ctx context.Context, token string) {
-	status, body, err := get(ctx, plainClient, s.URL, token)
+	client := plainClient
+	if strings.HasPrefix(s.URL, "https://") {
+		client = insecureClient // a per-node self-signed certificate, as kube-prometheus-stack scrapes it
+	}
+	status, body, err := get(ctx, client, s.URL, token)
 	for i := 1; i < retryAttempts && err == nil && retryStatuses[status] && !retryStatuses[s.Want] && sleep(ctx, retryPause); i++ {
-		status, body, err = get(ctx, plainClient, s.URL, token)
+		status, body, err = get(ctx, client, s.URL, token)
 	}
 	s.Status = status
 	var st struct{ Kind, Message string }

@@ -52,10 +52,14 @@ func TestAllowEverything(t *testing.T) {
 
 func TestScrapePlan(t *testing.T) {
 	plan := scrapePlan(Scraper, Intruder)
-	require.Len(t, plan, 14)
+	require.Len(t, plan, 16)
 	assert.Equal(t, Scrape{URL: "http://127.0.0.2:10249/metrics", As: Scraper, Want: 200, WantText: StandInMetric, Answerer: "kube-proxy"}, plan[0])
 	assert.Equal(t, "HAProxy", plan[1].Answerer)
-	assert.Equal(t, Intruder, plan[13].As)
+	assert.Equal(t, "https://127.0.0.2:10257/metrics", plan[3].URL, "TLS frontend by default")
+	assert.Equal(t, "https://127.0.0.2:10259/metrics", plan[6].URL, "TLS frontend by default")
+	assert.Equal(t, "http://127.0.0.2:2381/metrics", plan[9].URL)
+	assert.Equal(t, "http://127.0.0.3:10249/metrics", plan[12].URL, "the nodes proxy on the worker")
+	assert.Equal(t, Intruder, plan[15].As)
 }
 
 func TestScrapeEvidence(t *testing.T) {

@@ -64,10 +64,10 @@ func (r *run) applyRender(ctx context.Context) error {
 
 // showDaemonSet prints the stored DaemonSet and checks what injection promises.
 func (r *run) showDaemonSet(ctx context.Context) error {
-	if _, err := r.kubectl(ctx, "", "get", "daemonset", names.DefaultConfigMap, "-n", Namespace, "-o", "yaml"); err != nil {
+	if _, err := r.kubectl(ctx, "", "get", "daemonset", names.ControlPlaneDaemonSet, "-n", Namespace, "-o", "yaml"); err != nil {
 		return err
 	}
-	ds, err := r.cs.AppsV1().DaemonSets(Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	ds, err := r.cs.AppsV1().DaemonSets(Namespace).Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get DaemonSet: %w", err)
 	}
@@ -82,11 +82,16 @@ func (r *run) showDaemonSet(ctx context.Context) error {
 	if _, err := proxyContainer(&corev1.Pod{Spec: spec}); err != nil {
 		problems = append(problems, err.Error())
 	}
+	if len(spec.InitContainers) != 1 || spec.InitContainers[0].Name != names.ProxyCertContainer {
+		problems = append(problems, "no "+names.ProxyCertContainer+" init container for the TLS frontends")
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the stored DaemonSet is not the proxy: %s", strings.Join(problems, "; "))
 	}
-	r.w.say("injected: container %s, NODE_IP from status.hostIP, hostNetwork, the %s toleration, volume %s",
+	r.w.say("injected: container %s, NODE_IP from status.hostIP, hostNetwork, the %s toleration, volume %s;",
 		names.ContainerName, names.ControlPlaneTaint, names.VolumeName)
+	r.w.say("for the TLS frontends on 10257 and 10259: init container %s (metrics-proxy proxy-cert) and the in-memory volume %s at %s",
+		names.ProxyCertContainer, names.CertVolume, names.CertDir)
 	return nil
 }
 
@@ -110,9 +115,16 @@ func (r *run) applyOptedOut(ctx context.Context) error {
 // waitPods waits until the proxy has a pod bound on both nodes and the opted-out DaemonSet on
 // the worker only.
 func (r *run) waitPods(ctx context.Context) error {
-	proxy, err := waitPlaced(ctx, r.cs, Namespace, names.DefaultConfigMap, ControlPlaneNode, WorkerNode)
+	proxy, err := waitPlaced(ctx, r.cs, Namespace, names.ControlPlaneDaemonSet, ControlPlaneNode)
 	if err != nil {
 		return err
+	}
+	nodes, err := waitPlaced(ctx, r.cs, Namespace, names.NodesDaemonSet, WorkerNode)
+	if err != nil {
+		return err
+	}
+	for node, pod := range nodes {
+		proxy[node] = pod
 	}
 	optedOut, err := waitPlaced(ctx, r.cs, Namespace, OptedOut, WorkerNode)
 	if err != nil {
@@ -122,38 +134,75 @@ func (r *run) waitPods(ctx context.Context) error {
 	if _, err := r.kubectl(ctx, "", "get", "daemonsets,pods", "-n", Namespace, "-o", "wide"); err != nil {
 		return err
 	}
-	r.w.say("%s on %s: the toleration lets the proxy onto the tainted control-plane node", proxy[ControlPlaneNode].Name, ControlPlaneNode)
+	r.w.say("%s on %s: the nodeSelector puts the control-plane proxy there, the toleration lets it onto the tainted node", proxy[ControlPlaneNode].Name, ControlPlaneNode)
+	r.w.say("%s on %s: the nodes proxy (kube-proxy only) avoids control-plane nodes by affinity", proxy[WorkerNode].Name, WorkerNode)
 	r.w.say("%s: desired 1, no pod on %s: without the toleration the taint keeps it off (counter-check)", OptedOut, ControlPlaneNode)
 	return nil
 }
 
-// playKubelet runs the control-plane node's proxy pod.
+// playKubelet runs the proxy pod of each node.
 func (r *run) playKubelet(ctx context.Context) error {
-	pod, err := r.cs.CoreV1().Pods(Namespace).Get(ctx, r.report.ProxyPods[ControlPlaneNode], metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("get pod: %w", err)
+	if r.o.MetricsProxy == "" {
+		bin, err := BuildMetricsProxy(ctx, r.dir)
+		if err != nil {
+			return err
+		}
+		r.o.MetricsProxy = bin
 	}
-	node, err := r.cs.CoreV1().Nodes().Get(ctx, ControlPlaneNode, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("get node: %w", err)
+	for _, n := range []struct{ node, ip, config string }{
+		{ControlPlaneNode, NodeIP, names.ControlPlaneDaemonSet}, {WorkerNode, WorkerIP, names.NodesDaemonSet},
+	} {
+		pod, err := r.cs.CoreV1().Pods(Namespace).Get(ctx, r.report.ProxyPods[n.node], metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get pod: %w", err)
+		}
+		node, err := r.cs.CoreV1().Nodes().Get(ctx, n.node, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get node: %w", err)
+		}
+		k := &kubelet{cs: r.cs, haproxy: r.o.HAProxy, metricsProxy: r.o.MetricsProxy, dir: filepath.Join(r.dir, "kubelet", pod.Name)}
+		run, err := k.start(ctx, pod, node)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.node, err)
+		}
+		r.kubelets[n.node] = &played{k: k, pod: pod, node: node, run: run}
+		r.atStop("haproxy on "+n.node, func() { r.kubelets[n.node].run.proc.stop() })
+		r.procs = append(r.procs, run.proc)
+		if n.node == ControlPlaneNode {
+			r.report.Proxy = run.describe()
+		}
+		r.w.say("pod %s on %s: status.hostIP = %s, the node's InternalIP (the pod is on the host network)", pod.Name, n.node, n.ip)
+		for _, out := range k.initOutput {
+			r.w.say("init container %s", out)
+		}
+		r.w.say("volume %s: ConfigMap %s, key %s -> %s (the container's %s)", names.VolumeName, n.config,
+			names.ConfigKey, run.config, names.ConfigDir)
+		r.w.say("ran the image's haproxy (the distribution's binary here) with the container's environment:")
+		r.w.say("  %s", run.describe())
 	}
-	k := &kubelet{cs: r.cs, haproxy: r.o.HAProxy, dir: filepath.Join(r.dir, "kubelet", pod.Name)}
-	run, err := k.start(ctx, pod, node)
-	if err != nil {
-		return err
-	}
-	r.atStop("haproxy", run.proc.stop)
-	r.procs = append(r.procs, run.proc)
-	r.report.Proxy = run.describe()
-	r.w.say("pod %s on %s: status.hostIP = %s, the node's InternalIP (the pod is on the host network)", pod.Name, ControlPlaneNode, NodeIP)
-	r.w.say("volume %s: ConfigMap %s, key %s -> %s (the container's %s)", names.VolumeName, names.DefaultConfigMap,
-		names.ConfigKey, run.config, names.ConfigDir)
-	r.w.say("ran the image's haproxy (the distribution's binary here) with the container's environment:")
-	r.w.say("  %s", r.report.Proxy)
 	if _, err := r.kubectl(ctx, "", "get", "pods", "-n", Namespace, "-o", "wide"); err != nil {
 		return err
 	}
-	r.w.say("the pods on %s stay Pending: nobody plays that node's kubelet", WorkerNode)
+	return nil
+}
+
+// played is a proxy pod the scenario's kubelet runs.
+type played struct {
+	k    *kubelet
+	pod  *corev1.Pod
+	node *corev1.Node
+	run  *running
+}
+
+// restart stops the pod's haproxy and starts the pod again (init container included) on its
+// ConfigMap as stored now: what a rollout of the DaemonSet does to the pod.
+func (p *played) restart(ctx context.Context) error {
+	p.run.proc.stop()
+	run, err := p.k.start(ctx, p.pod, p.node)
+	if err != nil {
+		return err
+	}
+	p.run = run
 	return nil
 }
 

@@ -162,7 +162,7 @@ data: {haproxy.cfg: "# mine\n"}
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "metrics-proxy"}, &cm))
 	cs, err := components.Parse("kube-scheduler,etcd")
 	require.NoError(t, err)
-	assert.Equal(t, inject.HAProxyConfig(cs), cm.Data[names.ConfigKey])
+	assert.Equal(t, inject.HAProxyConfigTLS(cs, components.DefaultTLS(cs)), cm.Data[names.ConfigKey], "TLS on 10259 by default")
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "own"}, &cm))
 	assert.Equal(t, "# mine\n", cm.Data[names.ConfigKey], "a config the user wrote is never replaced")
 }
