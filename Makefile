@@ -11,7 +11,7 @@ FUZZTIME ?= 30s
 IMAGE   ?= metrics-proxy:latest
 DOCKER  ?= docker
 
-.PHONY: all build docker-build test unit e2e demo bench control-plane haproxy fuzz vet fmt clean help
+.PHONY: all build docker-build test unit e2e demo bench control-plane prometheus haproxy fuzz vet fmt clean help
 
 all: build
 
@@ -27,10 +27,13 @@ docker-build: ## Build the container image IMAGE (needs docker or DOCKER=another
 control-plane: ## Build the local control plane into bin/ (once; cached after that)
 	@bash hack/build-control-plane.sh
 
+prometheus: ## Build Prometheus and the Prometheus Operator into bin/ (once; the e2e and the demo run them)
+	@bash hack/build-control-plane.sh prometheus prometheus-operator
+
 haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
 	@bash hack/ensure-haproxy.sh
 
-test: control-plane haproxy vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e
+test: control-plane prometheus haproxy vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e
 	$(GO) test -race -count=1 ./...
 
 unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
@@ -51,10 +54,10 @@ fuzz: ## Fuzz every parser for FUZZTIME each
 # interrupted (e2e); `make test` runs them too, as part of ./...
 E2E_PACKAGES := ./e2e ./e2e/seed
 
-e2e: control-plane haproxy ## Run the seed procedure for real: control plane, two nodes, the injected proxy on haproxy, scrapes
+e2e: control-plane prometheus haproxy ## Run the seed procedure for real: control plane, two nodes, the injected proxy on haproxy, scrapes
 	$(GO) test -count=1 -v $(E2E_PACKAGES)
 
-demo: control-plane haproxy ## The seed procedure executed for real, step by step: the injected proxy serving the real metrics
+demo: control-plane prometheus haproxy ## The seed procedure executed for real, step by step: the injected proxy serving the real metrics
 	$(GO) run ./e2e/demo
 
 bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook latency and throughput, end to end, memory; writes docs/benchmarks.md
