@@ -31,25 +31,34 @@ func TestDemo(t *testing.T) {
 
 	t.Run("to the end", func(t *testing.T) {
 		marker := "METRICS_PROXY_DEMO_RUN=" + t.Name() + time.Now().Format(time.RFC3339Nano)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = append(os.Environ(), marker)
+		cmd.Env = append(os.Environ(), marker, "METRICS_PROXY_BIN="+metricsProxyBin)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		require.NoError(t, cmd.Run(), out.String())
 		for _, want := range []string{
 			"kube-proxy: a STAND-IN HTTP server on http://127.0.0.1:10249",
 			"metrics-proxy render --namespace monitoring --scraper monitoring/prometheus | kubectl apply -f -",
-			"daemonset.apps/metrics-proxy created", "name: haproxy", "fieldPath: status.hostIP",
+			"daemonset.apps/metrics-proxy-control-plane created", "daemonset.apps/metrics-proxy-nodes created",
+			"name: haproxy", "name: proxy-cert", "fieldPath: status.hostIP",
 			"hostNetwork: true", "key: node-role.kubernetes.io/control-plane", "bind ${NODE_IP}:2381",
-			"NODE_IP=127.0.0.2 haproxy -db -f ",
-			"/metrics       prometheus -> 200 from kube-controller-manager: workqueue_adds_total",
-			"/metrics       prometheus -> 200 from kube-scheduler: scheduler_schedule_attempts_total",
-			"/metrics        prometheus -> 200 from etcd: etcd_server_has_leader",
-			"/configz       prometheus -> 403 from HAProxy",
-			"/metrics       no-reader  -> 403 from kube-controller-manager",
-			"denied the request", "Done in", "Stopping haproxy",
+			"bind ${NODE_IP}:10257 ssl crt /run/metrics-proxy/tls/frontend.pem",
+			"proxy-cert: certificate for 127.0.0.2 written to /run/metrics-proxy/tls/frontend.pem",
+			"NODE_IP=127.0.0.2 haproxy -db -f ", "NODE_IP=127.0.0.3 haproxy -db -f ",
+			"https://127.0.0.2:10257/metrics", "prometheus -> 200 from kube-controller-manager: workqueue_adds_total",
+			"prometheus -> 200 from kube-scheduler: scheduler_schedule_attempts_total",
+			"prometheus -> 200 from etcd: etcd_server_has_leader",
+			"http://127.0.0.3:10249/metrics", "prometheus -> 403 from HAProxy",
+			"no-reader  -> 403 from kube-controller-manager",
+			"denied the request",
+			// Prometheus's view, then the counter-check.
+			"JOB", "kube-controller-manager  127.0.0.2:10257    up", "kube-proxy               127.0.0.3:10249    up",
+			`up{job="kube-scheduler", instance="127.0.0.2:10259"} 1`,
+			"KubeControllerManagerDown inactive", "etcdInsufficientMembers inactive",
+			"server gave HTTP response to HTTPS client", "KubeControllerManagerInstanceUnreachable pending",
+			"Done in", "Stopping prometheus",
 		} {
 			assert.Contains(t, out.String(), want)
 		}
@@ -61,7 +70,7 @@ func TestDemo(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = append(os.Environ(), marker)
+		cmd.Env = append(os.Environ(), marker, "METRICS_PROXY_BIN="+metricsProxyBin)
 		stdout, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())

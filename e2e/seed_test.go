@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +18,9 @@ import (
 	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
-// scenarioBudget is how long one run of the seed scenario may take, binaries built.
-const scenarioBudget = 2 * time.Minute
+// scenarioBudget is how long one run of the seed scenario may take, binaries built, with the
+// Prometheus proof.
+const scenarioBudget = 5 * time.Minute
 
 // TestSeed runs the seed procedure for real (package seed): the injected proxy on the
 // control-plane node serves the real components' metrics to the scraper's token and nothing
@@ -34,7 +36,14 @@ func TestSeed(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	start := time.Now()
-	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, MetricsProxy: metricsProxyBin, Out: &out})
+	prom, err := seed.PrometheusBinaries(assets)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the Prometheus proof needs its binaries in CI: %v", err)
+		}
+		t.Logf("WITHOUT the Prometheus proof (not in CI): %v", err)
+	}
+	rep, err := seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, MetricsProxy: metricsProxyBin, Prometheus: prom, Out: &out})
 	require.NoError(t, err, out.String())
 	t.Logf("the scenario took %s", time.Since(start).Round(100*time.Millisecond))
 
@@ -55,7 +64,41 @@ func TestSeed(t *testing.T) {
 	}
 	assert.Contains(t, rep.Denial, "denied the request")
 	assert.Contains(t, rep.Denial, "http-request-action")
+	if prom != nil {
+		assertPrometheus(t, rep)
+	}
 	assertNothingLeft(t, rep)
+}
+
+// assertPrometheus: kube-prometheus-stack's default scrape, run by the real Prometheus from the
+// Operator's configuration, finds every component up through the proxies (kube-proxy on both
+// nodes) and their series; with the seed's all-HTTP config the two HTTPS jobs are down with a TLS
+// error and the rest stays up.
+func assertPrometheus(t *testing.T, rep *seed.Report) {
+	t.Helper()
+	got := map[string]string{}
+	for _, tg := range rep.Targets {
+		got[tg.Job+" "+tg.Instance] = tg.Health
+	}
+	assert.Equal(t, map[string]string{
+		"kube-controller-manager 127.0.0.2:10257": "up", "kube-scheduler 127.0.0.2:10259": "up",
+		"kube-etcd 127.0.0.2:2381": "up", "kube-proxy 127.0.0.2:10249": "up", "kube-proxy 127.0.0.3:10249": "up",
+	}, got)
+	for _, tg := range rep.Targets {
+		if tg.Job == "kube-controller-manager" || tg.Job == "kube-scheduler" {
+			assert.True(t, strings.HasPrefix(tg.ScrapeURL, "https://"), "%s scraped over HTTPS: %s", tg.Job, tg.ScrapeURL)
+		}
+	}
+	assert.Len(t, rep.Series, 4, "one real series per component")
+	require.Len(t, rep.SeedTargets, 5)
+	for _, tg := range rep.SeedTargets {
+		if tg.Job == "kube-controller-manager" || tg.Job == "kube-scheduler" {
+			assert.Equal(t, "down", tg.Health, tg.Job)
+			assert.Contains(t, tg.LastError, "server gave HTTP response to HTTPS client", tg.Job)
+		} else {
+			assert.Equal(t, "up", tg.Health, tg.Job)
+		}
+	}
 }
 
 // TestSeedStopsEverythingOnFailure breaks the scenario late, when every component runs (haproxy

@@ -35,6 +35,12 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, Out: out})
+	prom, err := seed.PrometheusBinaries(assets)
+	if err != nil {
+		return err
+	}
+	// METRICS_PROXY_BIN: a metrics-proxy binary for the proxy-cert init container; else built.
+	_, err = seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, Prometheus: prom,
+		MetricsProxy: os.Getenv("METRICS_PROXY_BIN"), Out: out})
 	return err
 }

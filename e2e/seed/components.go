@@ -29,7 +29,7 @@ type component struct {
 func controllerManager() component {
 	c, _ := components.Lookup("kube-controller-manager")
 	return component{name: c.Name, port: c.Port, args: []string{
-		"--controllers=daemonset-controller",
+		"--controllers=daemonset-controller,endpointslice-controller",
 		"--use-service-account-credentials=false",
 		"--leader-elect=false",
 		"--concurrent-daemonset-syncs=2",

@@ -34,6 +34,8 @@ type Options struct {
 	Assets string
 	// HAProxy is the haproxy binary the kubelet runs.
 	HAProxy string
+	// Prometheus, when set, adds the proof with the real Prometheus and Prometheus Operator.
+	Prometheus *PrometheusOptions
 	// MetricsProxy is the metrics-proxy binary the kubelet runs for the proxy-cert init
 	// container (the image's entrypoint); empty: built from this module into the work directory.
 	MetricsProxy string
@@ -53,6 +55,10 @@ type Report struct {
 	Scrapes []Scrape
 	// Denial is the API server's answer to the edit of the live ConfigMap that allows everything.
 	Denial string
+	// Targets are Prometheus's active targets once all are up; SeedTargets with the seed's
+	// all-HTTP config; Series the queries that returned a component's series.
+	Targets, SeedTargets []PrometheusTarget
+	Series               []string
 	// Steps are the step titles with how long each took.
 	Steps []StepTime
 	// WorkDir is the directory that held the components' certificates and the proxy's config
@@ -80,6 +86,8 @@ type run struct {
 	token  map[string]string
 	// kubelets are the proxy pods played, by node.
 	kubelets map[string]*played
+	// prom is Prometheus's URL.
+	prom string
 	// procs are the child processes, whose output a failure shows.
 	procs []*process
 }
@@ -168,7 +176,7 @@ type step struct {
 }
 
 func (r *run) steps() []step {
-	return []step{
+	steps := []step{
 		{"Check that the component ports 10249, 10257, 10259 and 2381 are free", r.checkPorts},
 		{"Start etcd (metrics on 127.0.0.1:2381), kube-apiserver and the metrics-proxy webhook", r.startAPIServer},
 		{"Start kube-controller-manager (127.0.0.1:10257), kube-scheduler (127.0.0.1:10259) and a kube-proxy stand-in (127.0.0.1:10249)", r.startComponents},
@@ -181,4 +189,8 @@ func (r *run) steps() []step {
 		{"Scrape as the seed procedure does, with service-account tokens, through the proxies on " + NodeIP + " (TLS on 10257 and 10259) and " + WorkerIP, r.scrape},
 		{"Edit the live ConfigMap: `http-request allow` before the /metrics deny", r.tamper},
 	}
+	if r.o.Prometheus != nil {
+		steps = append(steps, r.prometheusSteps()...)
+	}
+	return steps
 }
