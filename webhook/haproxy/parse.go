@@ -15,6 +15,9 @@ const (
 	// Parse counts blanks after the last word as the start of one more word, so a line of 64
 	// words followed by a blank or a comment is refused too.
 	MaxWords = 64
+	// MaxErrors is the most SyntaxErrors Parse returns: the first ones it finds. It counts the
+	// others in Config.OmittedErrors, so that a hostile file costs no more than a bad one.
+	MaxErrors = 100
 )
 
 // Config is a parsed configuration file.
@@ -29,6 +32,8 @@ type Config struct {
 	// refuses such a file ("Missing LF on last line"); Parse reads it and leaves the verdict to
 	// the caller.
 	MissingFinalNewline bool
+	// OmittedErrors is how many problems Parse found beyond the MaxErrors it returns.
+	OmittedErrors int
 }
 
 // Parse splits an HAProxy configuration into sections and directives. It neither evaluates
@@ -36,13 +41,26 @@ type Config struct {
 // keywords and the dot-directives.
 //
 // Parse always returns a Config. When it finds problems it also returns an ErrorList, in line
-// order. A line that cannot be split into words (quote, escape, variable syntax, length, word
-// count, NUL, carriage return, scope syntax) is left out of the Config, much as HAProxy skips
-// it; a line that splits but is misplaced or malformed (conditional nesting, section header
-// shape, unknown dot-directive, message arguments) is kept, a section header still opening its
-// section.
+// order, of at most MaxErrors errors (the first found; Config.OmittedErrors counts the others).
+// A line that cannot be split into words (quote, escape, variable syntax, length, word count,
+// NUL, carriage return, scope syntax) is left out of the Config, much as HAProxy skips it; a
+// line that splits but is misplaced or malformed (conditional nesting, section header shape,
+// unknown dot-directive, message arguments) is kept, a section header still opening its section.
 func Parse(src []byte) (*Config, error) {
-	p := parser{cfg: &Config{}}
+	var c collector
+	cfg, err := Walk(src, c.visit)
+	cfg.Sections = c.sections
+	return cfg, err
+}
+
+// Walk reads src exactly as Parse does but keeps no directive: it hands each one to visit as
+// it reads it, so that its memory does not grow with the number of lines. visit(s, nil) says
+// that section s opens (directives before the first header open a NoSection section); then
+// visit(s, d) comes for each directive of s, in order. s stays valid, its Directives empty; d
+// and its Args are valid only during the call (the Values of the words stay valid). Walk
+// returns a Config without Sections and the errors Parse would return.
+func Walk(src []byte, visit func(s *Section, d *Directive)) (*Config, error) {
+	p := parser{cfg: &Config{}, visit: visit}
 	text := string(src)
 	for n := 1; len(text) > 0; n++ {
 		line := text
@@ -55,7 +73,13 @@ func Parse(src []byte) (*Config, error) {
 		p.cfg.Lines = n
 		p.line(n, strings.TrimSuffix(line, "\r"))
 	}
-	p.errs = append(p.errs, p.conds.unterminated()...)
+	for _, f := range p.conds.frames {
+		if len(p.errs) >= MaxErrors {
+			p.cfg.OmittedErrors++
+			continue
+		}
+		p.fail(syntaxError(f.line, 0, ErrUnbalancedConditional, ".if block is never closed by .endif"))
+	}
 	if len(p.errs) == 0 {
 		return p.cfg, nil
 	}
@@ -63,14 +87,43 @@ func Parse(src []byte) (*Config, error) {
 	return p.cfg, ErrorList(p.errs)
 }
 
-// parser holds the state of one Parse call.
+// collector keeps what Walk hands over, for Parse.
+type collector struct {
+	sections []*Section
+	arena    []Word // backing store for the Args of many directives, to allocate less often
+}
+
+func (c *collector) visit(s *Section, d *Directive) {
+	if d == nil {
+		c.sections = append(c.sections, s)
+		return
+	}
+	kept := *d
+	kept.Args = c.keep(d.Args)
+	s.Directives = append(s.Directives, kept)
+}
+
+// keep copies ws into the arena and returns the copy, whose capacity ends with it; nil for none.
+func (c *collector) keep(ws []Word) []Word {
+	if len(ws) == 0 {
+		return nil
+	}
+	if len(ws) > cap(c.arena)-len(c.arena) {
+		c.arena = make([]Word, 0, max(1024, len(ws)))
+	}
+	n := len(c.arena)
+	c.arena = append(c.arena, ws...)
+	return c.arena[n:len(c.arena):len(c.arena)]
+}
+
+// parser holds the state of one Walk call.
 type parser struct {
 	cfg   *Config
+	visit func(*Section, *Directive)
 	cur   *Section
 	conds condStack
 	errs  []*SyntaxError
 	lx    lexer
-	arena []Word // backing store for the Args of many directives, to allocate less often
 }
 
 // line handles one line, without its terminator.
@@ -106,7 +159,7 @@ func (p *parser) line(n int, line string) {
 	}
 	d := Directive{Kind: classify(words[0].Value), Keyword: words[0].Value, Line: n, Raw: line}
 	if len(words) > 1 {
-		d.Args = p.keep(words[1:])
+		d.Args = words[1:]
 	}
 	p.directive(d)
 }
@@ -160,32 +213,27 @@ func (p *parser) directive(d Directive) {
 func (p *parser) open(kind SectionKind, h Directive) {
 	name, from, err := parseHeader(kind, h)
 	p.fail(err)
+	h.Args = slices.Clone(h.Args) // the section outlives the line
 	p.cur = &Section{Kind: kind, Name: name, From: from, Line: h.Line, Header: h}
-	p.cfg.Sections = append(p.cfg.Sections, p.cur)
+	p.visit(p.cur, nil)
 }
 
 // add appends d to the current section, opening the NoSection one if needed.
 func (p *parser) add(d Directive) {
 	if p.cur == nil {
 		p.cur = &Section{Kind: NoSection, Line: d.Line}
-		p.cfg.Sections = append(p.cfg.Sections, p.cur)
+		p.visit(p.cur, nil)
 	}
-	p.cur.Directives = append(p.cur.Directives, d)
+	p.visit(p.cur, &d)
 }
 
-// keep copies ws into the arena and returns the copy, whose capacity ends with it.
-func (p *parser) keep(ws []Word) []Word {
-	if len(ws) > cap(p.arena)-len(p.arena) {
-		p.arena = make([]Word, 0, max(1024, len(ws)))
-	}
-	n := len(p.arena)
-	p.arena = append(p.arena, ws...)
-	return p.arena[n:len(p.arena):len(p.arena)]
-}
-
-// fail records err unless it is nil.
+// fail records err unless it is nil, up to MaxErrors errors; it counts the others.
 func (p *parser) fail(err *SyntaxError) {
-	if err != nil {
+	switch {
+	case err == nil:
+	case len(p.errs) >= MaxErrors:
+		p.cfg.OmittedErrors++
+	default:
 		p.errs = append(p.errs, err)
 	}
 }

@@ -54,12 +54,5 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 	sec.acls[name] = &acl{line: d.Line, preds: []predicate{p}, bad: bad}
 }
 
-// validACLName mirrors HAProxy's invalid_char(): letters, digits, '.', ':', '-', '_'.
-func validACLName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && !strings.ContainsRune(".:-_", rune(c)) {
-			return false
-		}
-	}
-	return name != ""
-}
+// validACLName mirrors HAProxy's invalid_char(), like validName.
+func validACLName(name string) bool { return validName(name) }

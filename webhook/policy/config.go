@@ -12,31 +12,41 @@ import (
 // ValidateConfig checks haproxy.cfg text against the policy (nil: Default()) and returns every
 // violation, sorted by line, or nil when the config complies. Lines the parser cannot read are
 // violations of RuleSyntax. ValidateConfig never panics and runs in time linear in the input.
+// A hostile config can break a rule on every line: ValidateConfigN bounds what it returns.
 func ValidateConfig(cfg []byte, p *Policy) []Violation {
+	vs, _ := ValidateConfigN(cfg, p, 0)
+	return vs
+}
+
+// ValidateConfigN is ValidateConfig keeping only the first max violations by line (every one
+// when max <= 0); more is how many others it found. Its memory and the size of its answer are
+// bounded by max whatever the input: the violations it leaves out are counted, not written.
+func ValidateConfigN(cfg []byte, p *Policy, max int) (vs []Violation, more int) {
 	if p == nil {
 		p = Default()
 	}
 	v := &validator{
 		p:         p,
+		max:       max,
 		named:     map[string]*section{},
 		frontends: map[string]*section{},
 		backends:  map[string]*section{},
 		ports:     map[int32]int{},
 	}
-	parsed, err := haproxy.Parse(cfg)
+	parsed, err := haproxy.Walk(cfg, v.visit)
+	v.close()
 	v.syntax(parsed, err)
-	for _, s := range parsed.Sections {
-		v.section(s)
-	}
 	v.routing()
 	sortByLine(v.vs)
-	return v.vs
+	return v.vs, v.total - len(v.vs)
 }
 
 // validator holds the state of one ValidateConfig call.
 type validator struct {
-	p  *Policy
-	vs []Violation
+	p     *Policy
+	vs    []Violation
+	max   int // the most violations kept in vs; 0: all
+	total int // violations found, kept or not
 
 	named        map[string]*section // named defaults sections seen so far
 	lastDefaults *section            // the defaults section a proxy without "from" inherits
@@ -45,10 +55,21 @@ type validator struct {
 	order        []*section          // frontends in file order
 	ports        map[int32]int       // frontend port -> line of its first bind
 	spent        int                 // comparisons spent on the method check (see methodBudget)
+
+	cur *section // the section being read; nil when its kind is refused as a whole
 }
 
-// add records a violation at line of the config.
+// add records a violation at line of the config. Once max violations are kept, a violation
+// is written only if it comes before the last one kept, which it replaces.
 func (v *validator) add(line int, rule RuleID, format string, args ...any) {
+	v.total++
+	if v.max > 0 && len(v.vs) >= v.max {
+		last := lastByLine(v.vs)
+		if line >= v.vs[last].Line {
+			return
+		}
+		v.vs = append(v.vs[:last], v.vs[last+1:]...)
+	}
 	v.vs = append(v.vs, Violation{Source: names.ConfigKey, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -62,20 +83,37 @@ func (v *validator) syntax(cfg *haproxy.Config, err error) {
 	} else if err != nil {
 		v.add(1, RuleSyntax, "%s", lowerFirst(err.Error()))
 	}
+	for range cfg.OmittedErrors {
+		v.total++ // lines after the first haproxy.MaxErrors errors: counted, not written
+	}
 	if cfg.MissingFinalNewline {
 		v.add(cfg.Lines, RuleSyntax, "the file does not end with a line feed; haproxy 2.6 refuses it as truncated")
 	}
 }
 
-// section checks one section and files it for the checks that span sections.
-func (v *validator) section(s *haproxy.Section) {
+// visit takes what haproxy.Walk reads: a section that opens (d nil) or one of its directives.
+func (v *validator) visit(s *haproxy.Section, d *haproxy.Directive) {
+	if d == nil {
+		v.close()
+		v.open(s)
+		return
+	}
+	switch {
+	case s.Kind == haproxy.NoSection:
+		if !v.dotDirective(*d) {
+			v.add(d.Line, RuleOutsideSection, "directive %q comes before any section; haproxy rejects it (global settings go in a global section)", d.Keyword)
+		}
+	case v.cur == nil, v.dotDirective(*d):
+	default:
+		v.directive(v.cur, *d)
+	}
+}
+
+// open checks a section's header and starts reading the section, unless its kind is refused
+// as a whole.
+func (v *validator) open(s *haproxy.Section) {
 	switch s.Kind {
 	case haproxy.NoSection:
-		for _, d := range s.Directives {
-			if !v.dotDirective(d) {
-				v.add(d.Line, RuleOutsideSection, "directive %q comes before any section; haproxy rejects it (global settings go in a global section)", d.Keyword)
-			}
-		}
 		return
 	case haproxy.Listen:
 		v.add(s.Line, RuleListenSection, "listen %s: listen sections are not allowed; write a frontend and a backend", s.Name)
@@ -88,19 +126,24 @@ func (v *validator) section(s *haproxy.Section) {
 		v.add(s.Line, RuleSectionKind, "%s section: only global, defaults, frontend and backend sections are allowed", s.Kind)
 		return
 	}
-	sec := newSection(s)
-	for _, d := range s.Directives {
-		if v.dotDirective(d) {
-			continue
-		}
-		v.directive(sec, d)
+	v.header(s)
+	v.cur = newSection(s)
+}
+
+// close ends the section being read and files it for the checks that span sections.
+func (v *validator) close() {
+	sec := v.cur
+	if sec == nil {
+		return
 	}
-	switch s.Kind {
+	v.cur = nil
+	switch sec.s.Kind {
 	case haproxy.Defaults:
 		v.endDefaults(sec)
 	case haproxy.Frontend:
 		v.endProxy(sec, v.frontends)
 		v.endFrontend(sec)
+		sec.acls, sec.denies, sec.pathDeny = nil, nil, nil // only routing looks at it again
 	case haproxy.Backend:
 		v.endProxy(sec, v.backends)
 	}

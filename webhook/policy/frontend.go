@@ -75,6 +75,10 @@ func checkBind(v *validator, sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleBind, "bind %s %s; want %s%s", d.Args[0].Raw, problem, nodeIPPrefix, want)
 		return
 	}
+	if !nodeIPBind(d.Args[0]) {
+		v.add(d.Line, RuleBind, "bind %s is written with backslashes; write exactly bind %s%d", d.Args[0].Raw, nodeIPPrefix, port)
+		return
+	}
 	if len(d.Args) > 1 {
 		v.add(d.Line, RuleBind, "bind options %s are not allowed; want exactly bind %s%d", argsFrom(d.Args[1:]), nodeIPPrefix, port)
 	}

@@ -79,6 +79,9 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 	if d.Keyword == "http-request" {
 		sec.httpRules++ // counted even when the line is refused below
 	}
+	if !refusedAnyway(d) && v.expansion(d) {
+		return
+	}
 	if d.Keyword == "" {
 		v.add(d.Line, RuleUnknownKeyword, "the line starts with an empty word, which makes haproxy skip it; remove it")
 		return
@@ -121,12 +124,39 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 }
 
 // allowedList lists the keywords of kind's allowlist, rule keywords included.
-func allowedList(kind haproxy.SectionKind) string {
-	kws := slices.Sorted(maps.Keys(allowed[kind]))
-	if kind == haproxy.Frontend || kind == haproxy.Backend {
-		kws = append(kws, "acl", "http-request deny")
+func allowedList(kind haproxy.SectionKind) string { return allowedLists[kind] }
+
+// allowedLists are the texts of allowedList, written once rather than for every violation.
+var allowedLists = func() map[haproxy.SectionKind]string {
+	out := map[haproxy.SectionKind]string{}
+	for kind, kws := range allowed {
+		list := slices.Sorted(maps.Keys(kws))
+		if kind == haproxy.Frontend || kind == haproxy.Backend {
+			list = append(list, "acl", "http-request deny")
+		}
+		out[kind] = strings.Join(list, ", ")
 	}
-	return strings.Join(kws, ", ")
+	return out
+}()
+
+// refusedAnyway reports a directive that its keyword or action alone refuses (stats, a
+// rewrite, an http-request action other than deny, ...): the expansion check leaves it to the
+// more specific rule. bind is left to checkBind, which allows the one ${NODE_IP} reference.
+func refusedAnyway(d haproxy.Directive) bool {
+	kw := d.Keyword
+	if (kw == "no" || kw == "default") && len(d.Args) > 0 {
+		kw = d.Args[0].Value
+	}
+	if _, _, ok := forbidden(kw); ok {
+		return true
+	}
+	switch kw {
+	case "bind", "http-response", "http-after-response", "tcp-request", "tcp-response":
+		return true
+	case "http-request":
+		return ruleAction(d) != "deny"
+	}
+	return false
 }
 
 // forbidden returns the rule and the reason for keywords that are rejected in every section.

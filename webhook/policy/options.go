@@ -33,6 +33,9 @@ var options = map[string]func(args []haproxy.Word) bool{
 
 func noArgs(a []haproxy.Word) bool { return len(a) == 0 }
 
+// optionList lists the allowed options, for messages.
+var optionList = strings.Join(slices.Sorted(maps.Keys(options)), ", ")
+
 // optionReasons explain why some options are refused.
 var optionReasons = map[string]string{
 	"http-use-proxy-header":        "makes haproxy honour the Proxy-Connection header, a change in how requests are parsed",
@@ -72,7 +75,7 @@ func checkOptionWords(v *validator, d haproxy.Directive, words []haproxy.Word) {
 	case optionReasons[name] != "":
 		v.add(d.Line, RuleOption, "option %s %s; it is not allowed", name, optionReasons[name])
 	default:
-		v.add(d.Line, RuleOption, "option %s is not in the allowlist; allowed: %s", name, strings.Join(slices.Sorted(maps.Keys(options)), ", "))
+		v.add(d.Line, RuleOption, "option %s is not in the allowlist; allowed: %s", name, optionList)
 	}
 }
 

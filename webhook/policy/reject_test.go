@@ -252,7 +252,7 @@ var rejectCases = []rejectCase{
 	{name: "server without port", cfg: serverLine("  server s 127.0.0.1 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server port offset", cfg: serverLine("  server s 127.0.0.1:+1 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server dynamic", cfg: serverLine("  server s %[req.hdr(host)]:10249 #<\n"), rule: policy.RuleServerAddress},
-	{name: "server variable", cfg: serverLine("  server s \"${UPSTREAM}:10249\" #<\n"), rule: policy.RuleServerAddress},
+	{name: "server variable", cfg: serverLine("  server s \"${UPSTREAM}:10249\" #<\n"), rule: policy.RuleExpansion},
 	{name: "server ipv4@", cfg: serverLine("  server s ipv4@127.0.0.1:10249 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server on the kubelet's port", cfg: kp(bind+deny+route, "  server s 127.0.0.1:10250 #<\n"), rule: policy.RuleComponentPort},
 	{name: "server on etcd's client port", cfg: kp(bind+deny+route, "  server s 127.0.0.1:2379 #<\n"), rule: policy.RuleComponentPort},
