@@ -56,8 +56,8 @@ func Parse(src []byte) (*Config, error) {
 // Walk reads src exactly as Parse does but keeps no directive: it hands each one to visit as
 // it reads it, so that its memory does not grow with the number of lines. visit(s, nil) says
 // that section s opens (directives before the first header open a NoSection section); then
-// visit(s, d) comes for each directive of s, in order. s stays valid, its Directives empty; d
-// and its Args are valid only during the call (the Values of the words stay valid). Walk
+// visit(s, d) comes for each directive of s, in order, s's Directives staying empty. s, d and
+// their Args are valid only during the call: copy what you keep (the strings stay valid). Walk
 // returns a Config without Sections and the errors Parse would return.
 func Walk(src []byte, visit func(s *Section, d *Directive)) (*Config, error) {
 	p := parser{cfg: &Config{}, visit: visit}
@@ -74,11 +74,9 @@ func Walk(src []byte, visit func(s *Section, d *Directive)) (*Config, error) {
 		p.line(n, strings.TrimSuffix(line, "\r"))
 	}
 	for _, f := range p.conds.frames {
-		if len(p.errs) >= MaxErrors {
-			p.cfg.OmittedErrors++
-			continue
+		if !p.counted() {
+			p.fail(syntaxError(f.line, 0, ErrUnbalancedConditional, ".if block is never closed by .endif"))
 		}
-		p.fail(syntaxError(f.line, 0, ErrUnbalancedConditional, ".if block is never closed by .endif"))
 	}
 	if len(p.errs) == 0 {
 		return p.cfg, nil
@@ -90,17 +88,21 @@ func Walk(src []byte, visit func(s *Section, d *Directive)) (*Config, error) {
 // collector keeps what Walk hands over, for Parse.
 type collector struct {
 	sections []*Section
-	arena    []Word // backing store for the Args of many directives, to allocate less often
+	cur      *Section // the copy of the section being read
+	arena    []Word   // backing store for the Args of many directives, to allocate less often
 }
 
 func (c *collector) visit(s *Section, d *Directive) {
 	if d == nil {
-		c.sections = append(c.sections, s)
+		kept := *s
+		kept.Header.Args = c.keep(s.Header.Args)
+		c.cur = &kept
+		c.sections = append(c.sections, c.cur)
 		return
 	}
 	kept := *d
 	kept.Args = c.keep(d.Args)
-	s.Directives = append(s.Directives, kept)
+	c.cur.Directives = append(c.cur.Directives, kept)
 }
 
 // keep copies ws into the arena and returns the copy, whose capacity ends with it; nil for none.
@@ -124,21 +126,29 @@ type parser struct {
 	conds condStack
 	errs  []*SyntaxError
 	lx    lexer
+	d     Directive // the directive handed to visit
+	sec   Section   // the section handed to visit, reused from section to section
 }
 
 // line handles one line, without its terminator.
 func (p *parser) line(n int, line string) {
 	if i := strings.IndexByte(line, 0); i >= 0 {
-		p.fail(syntaxError(n, i+1, ErrNUL, "the configuration must be text"))
+		if !p.counted() {
+			p.fail(syntaxError(n, i+1, ErrNUL, "the configuration must be text"))
+		}
 		return
 	}
 	if i := strings.IndexByte(line, '\r'); i >= 0 {
-		p.fail(syntaxError(n, i+1, ErrCarriageReturn,
-			"haproxy would ignore the rest of the line; only a line feed may follow a carriage return"))
+		if !p.counted() {
+			p.fail(syntaxError(n, i+1, ErrCarriageReturn,
+				"haproxy would ignore the rest of the line; only a line feed may follow a carriage return"))
+		}
 		return
 	}
 	if len(line) > MaxLineLength {
-		p.fail(syntaxError(n, 0, ErrLineTooLong, "%d bytes, more than the %d this parser accepts", len(line), MaxLineLength))
+		if !p.counted() {
+			p.fail(syntaxError(n, 0, ErrLineTooLong, "%d bytes, more than the %d this parser accepts", len(line), MaxLineLength))
+		}
 		return
 	}
 	if i := skipBlanks(line, 0); i < len(line) && line[i] == '[' {
@@ -147,11 +157,15 @@ func (p *parser) line(n int, line string) {
 	}
 	words, nargs, lerr := p.lx.lex(line)
 	if lerr != nil {
-		p.fail(lerr.at(n))
+		if !p.counted() {
+			p.fail(lerr.at(n))
+		}
 		return
 	}
 	if nargs > MaxWords {
-		p.fail(syntaxError(n, 0, ErrTooManyWords, "haproxy reads more than %d words on this line", MaxWords))
+		if !p.counted() {
+			p.fail(syntaxError(n, 0, ErrTooManyWords, "haproxy reads more than %d words on this line", MaxWords))
+		}
 		return
 	}
 	if len(words) == 0 {
@@ -213,18 +227,30 @@ func (p *parser) directive(d Directive) {
 func (p *parser) open(kind SectionKind, h Directive) {
 	name, from, err := parseHeader(kind, h)
 	p.fail(err)
-	h.Args = slices.Clone(h.Args) // the section outlives the line
-	p.cur = &Section{Kind: kind, Name: name, From: from, Line: h.Line, Header: h}
+	p.sec = Section{Kind: kind, Name: name, From: from, Line: h.Line, Header: h}
+	p.cur = &p.sec
 	p.visit(p.cur, nil)
 }
 
 // add appends d to the current section, opening the NoSection one if needed.
 func (p *parser) add(d Directive) {
 	if p.cur == nil {
-		p.cur = &Section{Kind: NoSection, Line: d.Line}
+		p.sec = Section{Kind: NoSection, Line: d.Line}
+		p.cur = &p.sec
 		p.visit(p.cur, nil)
 	}
-	p.visit(p.cur, &d)
+	p.d = d // a field, not a local whose address would escape at every line
+	p.visit(p.cur, &p.d)
+}
+
+// counted reports that MaxErrors errors are kept already, and then counts one more: the caller
+// need not build it.
+func (p *parser) counted() bool {
+	if len(p.errs) < MaxErrors {
+		return false
+	}
+	p.cfg.OmittedErrors++
+	return true
 }
 
 // fail records err unless it is nil, up to MaxErrors errors; it counts the others.

@@ -51,6 +51,9 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 		}
 		return
 	}
+	if sec.acls == nil {
+		sec.acls = map[string]*acl{}
+	}
 	sec.acls[name] = &acl{line: d.Line, preds: []predicate{p}, bad: bad}
 }
 

@@ -52,11 +52,23 @@ type validator struct {
 	lastDefaults *section            // the defaults section a proxy without "from" inherits
 	frontends    map[string]*section // first frontend of each name
 	backends     map[string]*section // first backend of each name
-	order        []*section          // frontends in file order
+	order        []*section          // frontends with routes, in file order
 	ports        map[int32]int       // frontend port -> line of its first bind
 	spent        int                 // comparisons spent on the method check (see methodBudget)
 
-	cur *section // the section being read; nil when its kind is refused as a whole
+	cur   *section // the section being read; nil when its kind is refused as a whole
+	spare *section // a section no check looks at any more, to reuse
+	want  string   // wantDeny's text, written once
+}
+
+// counted reports that a violation at line would not be kept (max violations are kept, none
+// after line), and then counts it: a caller on a hot path need not build its message.
+func (v *validator) counted(line int) bool {
+	if v.max <= 0 || len(v.vs) < v.max || line < v.vs[lastByLine(v.vs)].Line {
+		return false
+	}
+	v.total++
+	return true
 }
 
 // add records a violation at line of the config. Once max violations are kept, a violation
@@ -100,7 +112,7 @@ func (v *validator) visit(s *haproxy.Section, d *haproxy.Directive) {
 	}
 	switch {
 	case s.Kind == haproxy.NoSection:
-		if !v.dotDirective(*d) {
+		if !v.dotDirective(*d) && !v.counted(d.Line) {
 			v.add(d.Line, RuleOutsideSection, "directive %q comes before any section; haproxy rejects it (global settings go in a global section)", d.Keyword)
 		}
 	case v.cur == nil, v.dotDirective(*d):
@@ -127,7 +139,7 @@ func (v *validator) open(s *haproxy.Section) {
 		return
 	}
 	v.header(s)
-	v.cur = newSection(s)
+	v.cur, v.spare = newSection(s, v.spare), nil
 }
 
 // close ends the section being read and files it for the checks that span sections.
@@ -137,15 +149,20 @@ func (v *validator) close() {
 		return
 	}
 	v.cur = nil
+	kept := false
 	switch sec.s.Kind {
 	case haproxy.Defaults:
 		v.endDefaults(sec)
+		kept = true
 	case haproxy.Frontend:
-		v.endProxy(sec, v.frontends)
-		v.endFrontend(sec)
+		kept = v.endProxy(sec, v.frontends)
+		kept = v.endFrontend(sec) || kept
 		sec.acls, sec.denies, sec.pathDeny = nil, nil, nil // only routing looks at it again
 	case haproxy.Backend:
-		v.endProxy(sec, v.backends)
+		kept = v.endProxy(sec, v.backends)
+	}
+	if !kept {
+		v.spare = sec
 	}
 }
 
@@ -186,16 +203,17 @@ func (v *validator) endDefaults(sec *section) {
 	v.lastDefaults = sec
 }
 
-// endProxy checks the mode of a frontend or backend and its name.
-func (v *validator) endProxy(sec *section, byName map[string]*section) {
+// endProxy checks the mode of a frontend or backend and its name, and files it by name; it
+// reports whether it kept sec (the first of its name).
+func (v *validator) endProxy(sec *section, byName map[string]*section) (kept bool) {
 	s := sec.s
-	if prev, ok := byName[s.Name]; ok {
+	if prev, ok := byName[s.Name]; !ok {
+		byName[s.Name], kept = sec, true
+	} else if !v.counted(s.Line) {
 		v.add(s.Line, RuleDuplicateName, "%s %s is already defined at line %d", s.Kind, s.Name, prev.s.Line)
-	} else {
-		byName[s.Name] = sec
 	}
 	if sec.mode != "" {
-		return // a mode other than http is reported on its line
+		return kept // a mode other than http is reported on its line
 	}
 	var parent *section
 	switch {
@@ -203,17 +221,19 @@ func (v *validator) endProxy(sec *section, byName map[string]*section) {
 		parent = v.named[s.From]
 		if parent == nil {
 			v.add(s.Line, RuleDefaultsFrom, "%s %s: from %s names no defaults section above", s.Kind, s.Name, s.From)
-			return
+			return kept
 		}
 	default:
 		parent = v.lastDefaults
 	}
 	switch {
+	case (parent == nil || parent.mode == "") && v.counted(s.Line):
 	case parent == nil:
 		v.add(s.Line, RuleModeHTTP, "%s %s has no mode http and no defaults section above it: haproxy runs it in tcp mode, which ignores http-request rules", s.Kind, s.Name)
 	case parent.mode == "":
 		v.add(s.Line, RuleModeHTTP, "%s %s has no mode http, nor has the defaults section at line %d it inherits: haproxy runs it in tcp mode, which ignores http-request rules", s.Kind, s.Name, parent.s.Line)
 	}
+	return kept
 }
 
 // lowerFirst lower-cases the first letter of s.

@@ -15,7 +15,10 @@ const nodeIPPrefix = "${" + names.NodeIPEnv + "}:"
 
 // wantDeny is the path deny the messages suggest.
 func (v *validator) wantDeny() string {
-	return "http-request deny if !{ path " + strings.Join(v.p.paths(), " ") + " }"
+	if v.want == "" {
+		v.want = "http-request deny if !{ path " + strings.Join(v.p.paths(), " ") + " }"
+	}
+	return v.want
 }
 
 // firstRule checks that a frontend's first http-request rule, a deny with condition c (nil: no
@@ -171,16 +174,21 @@ func checkRoute(v *validator, sec *section, d haproxy.Directive) {
 	}
 }
 
-// endFrontend checks what a frontend as a whole must have.
-func (v *validator) endFrontend(sec *section) {
-	if sec.binds == 0 {
+// endFrontend checks what a frontend as a whole must have; it reports whether it kept sec for
+// the routing check.
+func (v *validator) endFrontend(sec *section) bool {
+	if sec.binds == 0 && !v.counted(sec.s.Line) {
 		v.add(sec.s.Line, RuleBindCount, "%s has no bind; want bind %sPORT", sec.what(), nodeIPPrefix)
 	}
-	if sec.httpRules == 0 {
+	if sec.httpRules == 0 && !v.counted(sec.s.Line) {
 		v.add(sec.s.Line, RulePathDeny, "%s has no http-request rule, so every path reaches the backend; want %q as its first rule", sec.what(), v.wantDeny())
 	}
-	v.order = append(v.order, sec)
 	v.methods(sec)
+	if len(sec.routes) == 0 {
+		return false
+	}
+	v.order = append(v.order, sec) // only routing looks at it again
+	return true
 }
 
 // routing checks, once every backend is known, that each frontend routes to a backend of its own

@@ -120,7 +120,9 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleUnknownKeyword, "%s %s; it is not allowed", d.Keyword, why)
 		return
 	}
-	v.add(d.Line, RuleUnknownKeyword, "keyword %s is not allowed in a %s section; allowed: %s", d.Keyword, kind, allowedList(kind))
+	if !v.counted(d.Line) {
+		v.add(d.Line, RuleUnknownKeyword, "keyword %s is not allowed in a %s section; allowed: %s", d.Keyword, kind, allowedList(kind))
+	}
 }
 
 // allowedList lists the keywords of kind's allowlist, rule keywords included.

@@ -6,8 +6,9 @@ import (
 
 // section is what the validator learns about one global, defaults, frontend or backend section.
 type section struct {
-	s        *haproxy.Section
-	mode     string // last mode written here (or, for defaults, inherited through "from")
+	s        *haproxy.Section // points to hs
+	hs       haproxy.Section  // a copy of what haproxy.Walk handed over, without its header's words
+	mode     string           // last mode written here (or, for defaults, inherited through "from")
 	modeLine int
 
 	acls map[string]*acl // ACLs defined so far, frontend and backend
@@ -33,8 +34,16 @@ type route struct {
 	keyword string
 }
 
-func newSection(s *haproxy.Section) *section {
-	return &section{s: s, acls: map[string]*acl{}}
+// newSection returns a section for s, reusing spare when it is not nil.
+func newSection(s *haproxy.Section, spare *section) *section {
+	sec := spare
+	if sec == nil {
+		sec = &section{}
+	}
+	*sec = section{hs: *s}
+	sec.hs.Header.Args = nil
+	sec.s = &sec.hs
+	return sec
 }
 
 // what names the section in messages: "frontend kube-proxy", "defaults", "global".
