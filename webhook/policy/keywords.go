@@ -15,22 +15,22 @@ type handler func(v *validator, sec *section, d haproxy.Directive)
 // the "no"/"default" prefixes are handled before this table is consulted.
 var allowed = map[haproxy.SectionKind]map[string]handler{
 	haproxy.Global: {
-		"log": checkLog, "log-tag": oneWord, "log-send-hostname": optionalWord, "maxconn": number,
-		"nbthread": number, "hard-stop-after": duration, "spread-checks": number, "ulimit-n": number,
+		"log": checkLog, "log-tag": checkName, "log-send-hostname": checkHostname, "maxconn": numberIn(1, maxCount),
+		"nbthread": numberIn(1, 64), "hard-stop-after": duration, "spread-checks": numberIn(0, 50),
 	},
 	haproxy.Defaults: {
 		"mode": checkMode, "log": checkLog, "option": checkOption, "timeout": checkTimeout,
-		"retries": number, "default-server": checkDefaultServer, "maxconn": number, "balance": checkBalance,
+		"retries": numberIn(0, 100), "default-server": checkDefaultServer, "maxconn": numberIn(1, maxCount), "balance": checkBalance,
 		"http-reuse": checkHTTPReuse,
 	},
 	haproxy.Frontend: {
 		"mode": checkMode, "bind": checkBind, "default_backend": checkRoute, "use_backend": checkRoute,
-		"log": checkLog, "option": checkOption, "timeout": checkTimeout, "maxconn": number,
+		"log": checkLog, "option": checkOption, "timeout": checkTimeout, "maxconn": numberIn(1, maxCount),
 	},
 	haproxy.Backend: {
 		"mode": checkMode, "server": checkServer, "default-server": checkDefaultServer, "balance": checkBalance,
-		"http-reuse": checkHTTPReuse, "timeout": checkTimeout, "retries": number, "log": checkLog,
-		"option": checkOption, "fullconn": number,
+		"http-reuse": checkHTTPReuse, "timeout": checkTimeout, "retries": numberIn(0, 100), "log": checkLog,
+		"option": checkOption, "fullconn": numberIn(1, maxCount),
 	},
 }
 
@@ -49,29 +49,6 @@ var unknownReasons = map[string]string{
 	"source":           "sets the address haproxy connects from, transparent proxying included",
 	"unique-id-header": "adds a header to the requests",
 	"log-format":       "can write request headers, Authorization included, to the logs; use option httplog",
-}
-
-// isNumber reports whether s is a non-empty run of decimal digits.
-func isNumber(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// isDuration reports whether s is an HAProxy time: digits and an optional unit.
-func isDuration(s string) bool {
-	i := 0
-	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-		i++
-	}
-	switch s[i:] {
-	case "", "us", "ms", "s", "m", "h", "d":
-		return i > 0
-	}
-	return false
 }
 
 // directive checks one statement of a global, defaults, frontend or backend section.
@@ -189,16 +166,21 @@ func (v *validator) prefixed(sec *section, d haproxy.Directive) {
 			return
 		}
 	}
-	if len(d.Args) > 0 && kind != haproxy.Global {
+	if len(d.Args) > 0 && kind != haproxy.Global && d.Keyword == "no" {
 		switch kw := d.Args[0].Value; {
+		case kw == "option" && len(d.Args) == 2 && negatable[d.Args[1].Value]:
+			return
+		case kw == "option" && len(d.Args) >= 2 && options[d.Args[1].Value] != nil:
+			v.add(d.Line, RuleKeywordArgs, "%s: haproxy 2.6 negates only %s, without arguments; it refuses this line and does not start", directiveText(d), negatableList)
+			return
 		case kw == "option":
 			checkOptionWords(v, d, d.Args[1:])
 			return
-		case kw == "log" && d.Keyword == "no" && len(d.Args) == 1:
+		case kw == "log" && len(d.Args) == 1:
 			return
 		}
 	}
-	v.add(d.Line, RuleUnknownKeyword, "%s is not allowed in a %s section; only \"no option\", \"default option\" and \"no log\" take a prefix", directiveText(d), kind)
+	v.add(d.Line, RuleUnknownKeyword, "%s is not allowed in a %s section; only \"no option\" and \"no log\" take a prefix (haproxy 2.6 refuses \"default option\" for most options)", directiveText(d), kind)
 }
 
 // defaultsRule reports an acl or a rule in a defaults section.
@@ -210,30 +192,6 @@ func (v *validator) defaultsRule(sec *section, d haproxy.Directive) {
 	v.add(d.Line, RuleDefaultsRule, "%s in %s: defaults sections may carry no acl and no rules; named defaults run theirs before the proxy's own", d.Keyword, sec.what())
 }
 
-func number(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 || !isNumber(d.Args[0].Value) {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one number, got %q", d.Keyword, argsText(d))
-	}
-}
-
-func duration(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 || !isDuration(d.Args[0].Value) {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one time such as 30s, got %q", d.Keyword, argsText(d))
-	}
-}
-
-func oneWord(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one word (quote a text with blanks), got %d", d.Keyword, len(d.Args))
-	}
-}
-
-func optionalWord(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) > 1 {
-		v.add(d.Line, RuleKeywordArgs, "%s wants at most one word, got %d", d.Keyword, len(d.Args))
-	}
-}
-
 func checkMode(v *validator, sec *section, d haproxy.Directive) {
 	if len(d.Args) != 1 {
 		v.add(d.Line, RuleKeywordArgs, "mode wants one word, http")
@@ -242,39 +200,6 @@ func checkMode(v *validator, sec *section, d haproxy.Directive) {
 	sec.mode, sec.modeLine = d.Args[0].Value, d.Line
 	if sec.mode != "http" {
 		v.add(d.Line, RuleModeHTTP, "mode %s in %s: every proxy must run in mode http; in tcp mode haproxy ignores http-request rules", sec.mode, sec.what())
-	}
-}
-
-// logTargets are where logs may go: the container's output or the local syslog socket.
-var logTargets = map[string]bool{"stdout": true, "stderr": true, "/dev/log": true}
-
-func checkLog(v *validator, sec *section, d haproxy.Directive) {
-	switch {
-	case len(d.Args) == 0:
-		v.add(d.Line, RuleKeywordArgs, "log wants a target such as stdout")
-	case d.Args[0].Value == "global" && sec.s.Kind != haproxy.Global:
-		if len(d.Args) != 1 {
-			v.add(d.Line, RuleKeywordArgs, "log global takes no more arguments")
-		}
-	case !logTargets[d.Args[0].Value]:
-		v.add(d.Line, RuleKeywordArgs, "log target %s: logs may only go to stdout, stderr or /dev/log", d.Args[0].Value)
-	}
-}
-
-// timeouts are the timeout names haproxy 2.6 knows.
-var timeouts = map[string]bool{
-	"client": true, "server": true, "connect": true, "queue": true, "tunnel": true, "check": true,
-	"http-request": true, "http-keep-alive": true, "client-fin": true, "server-fin": true, "tarpit": true,
-}
-
-func checkTimeout(v *validator, sec *section, d haproxy.Directive) {
-	switch {
-	case len(d.Args) != 2:
-		v.add(d.Line, RuleKeywordArgs, "timeout wants a name and a time, e.g. timeout client 5s, got %q", argsText(d))
-	case !timeouts[d.Args[0].Value]:
-		v.add(d.Line, RuleKeywordArgs, "timeout %s is not a timeout haproxy knows", d.Args[0].Value)
-	case !isDuration(d.Args[1].Value):
-		v.add(d.Line, RuleKeywordArgs, "timeout %s %s: want a time such as 5000ms or 5s", d.Args[0].Value, d.Args[1].Value)
 	}
 }
 

@@ -271,6 +271,16 @@ var rejectCases = []rejectCase{
 func TestValidateConfigRejects(t *testing.T) {
 	for _, tc := range rejectCases {
 		t.Run(string(tc.rule)+"/"+tc.name, func(t *testing.T) {
+			checkReject(t, tc)
+		})
+	}
+}
+
+// checkReject checks that tc breaks its rule on its first marked line, and only marked lines.
+func checkReject(t *testing.T, tc rejectCase) {
+	t.Helper()
+	{
+		{
 			marked := markedLines(tc.cfg)
 			require.NotEmpty(t, marked, "a reject case marks its line")
 			vs := policy.ValidateConfig([]byte(tc.cfg), tc.policy)
@@ -283,6 +293,6 @@ func TestValidateConfigRejects(t *testing.T) {
 				assert.Equal(t, strings.ToLower(v.Message[:1]), v.Message[:1], "message starts in lower case: %s", v)
 			}
 			assert.True(t, found, "want %s at line %d; got:\n%s\nconfig:\n%s", tc.rule, marked[0], render(vs), tc.cfg)
-		})
+		}
 	}
 }
