@@ -16,7 +16,7 @@ func checkServer(v *validator, sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleKeywordArgs, "server wants a name and an address")
 		return
 	}
-	if !validName(d.Args[0].Value) {
+	if !validName(d.Args[0].Value) && !v.off[RuleName] {
 		v.add(d.Line, RuleName, "server name %q: haproxy allows only ASCII letters, digits, '.', ':', '-' and '_' and refuses to start", d.Args[0].Value)
 		return
 	}

@@ -22,12 +22,19 @@ func ValidateConfig(cfg []byte, p *Policy) []Violation {
 // when max <= 0); more is how many others it found. Its memory and the size of its answer are
 // bounded by max whatever the input: the violations it leaves out are counted, not written.
 func ValidateConfigN(cfg []byte, p *Policy, max int) (vs []Violation, more int) {
+	return validateConfig(cfg, p, max, nil)
+}
+
+// validateConfig is ValidateConfigN with the checks of the rules in off switched off, which the
+// corpus test uses to show what a check stops.
+func validateConfig(cfg []byte, p *Policy, max int, off map[RuleID]bool) (vs []Violation, more int) {
 	if p == nil {
 		p = Default()
 	}
 	v := &validator{
 		p:         p,
 		max:       max,
+		off:       off,
 		named:     map[string]*section{},
 		frontends: map[string]*section{},
 		backends:  map[string]*section{},
@@ -45,8 +52,9 @@ func ValidateConfigN(cfg []byte, p *Policy, max int) (vs []Violation, more int) 
 type validator struct {
 	p     *Policy
 	vs    []Violation
-	max   int // the most violations kept in vs; 0: all
-	total int // violations found, kept or not
+	max   int             // the most violations kept in vs; 0: all
+	off   map[RuleID]bool // checks switched off (tests only; see validateConfig)
+	total int             // violations found, kept or not
 
 	named        map[string]*section // named defaults sections seen so far
 	lastDefaults *section            // the defaults section a proxy without "from" inherits

@@ -19,6 +19,9 @@ import (
 // "\x24" counts too) and returns whether it found one. bind is checked by checkBind instead,
 // which allows the one '$' reference of ${NODE_IP}:PORT.
 func (v *validator) expansion(d haproxy.Directive) bool {
+	if v.off[RuleExpansion] {
+		return false
+	}
 	if strings.IndexByte(d.Keyword, '$') >= 0 {
 		v.add(d.Line, RuleExpansion, "keyword %s holds a '$': %s", d.Keyword, expansionWhy)
 		return true
@@ -67,7 +70,7 @@ func (v *validator) header(s *haproxy.Section) {
 		return
 	}
 	for _, name := range []string{s.Name, s.From} {
-		if name != "" && !validName(name) {
+		if name != "" && !validName(name) && !v.off[RuleName] {
 			v.add(s.Line, RuleName, "%s name %q: haproxy allows only ASCII letters, digits, '.', ':', '-' and '_' in names and refuses to start", s.Kind, name)
 			return
 		}
