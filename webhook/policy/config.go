@@ -43,6 +43,7 @@ func validateConfig(cfg []byte, p *Policy, max int, off map[RuleID]bool) (vs []V
 	parsed, err := haproxy.Walk(cfg, v.visit)
 	v.close()
 	v.syntax(parsed, err)
+	v.defaultsUse()
 	v.routing()
 	sortByLine(v.vs)
 	return v.vs, v.total - len(v.vs)
@@ -194,6 +195,7 @@ func (v *validator) dotDirective(d haproxy.Directive) bool {
 func (v *validator) endDefaults(sec *section) {
 	if sec.s.From != "" {
 		if from, ok := v.named[sec.s.From]; ok {
+			from.explicit = true
 			if sec.mode == "" {
 				sec.mode, sec.modeLine = from.mode, from.modeLine
 			}
@@ -220,9 +222,6 @@ func (v *validator) endProxy(sec *section, byName map[string]*section) (kept boo
 	} else if !v.counted(s.Line) {
 		v.add(s.Line, RuleDuplicateName, "%s %s is already defined at line %d", s.Kind, s.Name, prev.s.Line)
 	}
-	if sec.mode != "" {
-		return kept // a mode other than http is reported on its line
-	}
 	var parent *section
 	switch {
 	case s.From != "":
@@ -231,8 +230,15 @@ func (v *validator) endProxy(sec *section, byName map[string]*section) (kept boo
 			v.add(s.Line, RuleDefaultsFrom, "%s %s: from %s names no defaults section above", s.Kind, s.Name, s.From)
 			return kept
 		}
+		parent.explicit = true
 	default:
 		parent = v.lastDefaults
+		if parent != nil && parent.implicitLine == 0 {
+			parent.implicitLine = s.Line
+		}
+	}
+	if sec.mode != "" {
+		return kept // a mode other than http is reported on its line
 	}
 	switch {
 	case (parent == nil || parent.mode == "") && v.counted(s.Line):
@@ -242,6 +248,17 @@ func (v *validator) endProxy(sec *section, byName map[string]*section) (kept boo
 		v.add(s.Line, RuleModeHTTP, "%s %s has no mode http, nor has the defaults section at line %d it inherits: haproxy runs it in tcp mode, which ignores http-request rules", s.Kind, s.Name, parent.s.Line)
 	}
 	return kept
+}
+
+// defaultsUse reports a named defaults section that a proxy names with "from" and another
+// inherits as the last defaults above it: HAProxy 2.6 raises an alert about the ambiguity, and
+// the validator does not guess which defaults HAProxy applies.
+func (v *validator) defaultsUse() {
+	for _, d := range v.named {
+		if d.explicit && d.implicitLine > 0 {
+			v.add(d.implicitLine, RuleDefaultsFrom, "this section inherits defaults %s as the last defaults above it, and another section names it with from: haproxy 2.6 alerts on the ambiguity; add a defaults section after it, or use from everywhere", d.s.Name)
+		}
+	}
 }
 
 // lowerFirst lower-cases the first letter of s.

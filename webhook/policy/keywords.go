@@ -15,7 +15,7 @@ type handler func(v *validator, sec *section, d haproxy.Directive)
 // the "no"/"default" prefixes are handled before this table is consulted.
 var allowed = map[haproxy.SectionKind]map[string]handler{
 	haproxy.Global: {
-		"log": checkLog, "log-tag": checkName, "log-send-hostname": checkHostname, "maxconn": numberIn(1, maxCount),
+		"log": checkLog, "log-tag": checkName, "log-send-hostname": checkHostname, "maxconn": numberIn(1, maxGlobalConn),
 		"nbthread": numberIn(1, 64), "hard-stop-after": duration, "spread-checks": numberIn(0, 50),
 	},
 	haproxy.Defaults: {

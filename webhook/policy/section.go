@@ -13,6 +13,10 @@ type section struct {
 
 	acls map[string]*acl // ACLs defined so far, frontend and backend
 
+	// defaults
+	explicit     bool // a section names it with "from"
+	implicitLine int  // the first proxy that inherits it as the last defaults above; 0: none
+
 	// frontend
 	binds      int
 	port       int32 // port of the first valid bind; 0 when none

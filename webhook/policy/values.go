@@ -15,12 +15,17 @@ import (
 // metrics proxy needs, far below where HAProxy's integers overflow.
 const maxCount = 1000000
 
+// maxGlobalConn bounds the global maxconn: HAProxy needs about 2*maxconn+20 file descriptors
+// and refuses to start ("Cannot raise FD limit") when the container's hard limit is lower, which
+// haproxy -c does not see. 4096 needs about 8,200, below the limits container runtimes set.
+const maxGlobalConn = 4096
+
 // maxMillis is HAProxy's largest time, in milliseconds (its timers are signed 32-bit).
 const maxMillis = 1<<31 - 1
 
-// numberValue reads a run of 1 to 9 decimal digits.
+// numberValue reads a run of 1 to 10 decimal digits.
 func numberValue(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
+	if s == "" || len(s) > 10 {
 		return 0, false
 	}
 	for i := 0; i < len(s); i++ {
@@ -32,7 +37,7 @@ func numberValue(s string) (int, bool) {
 	return n, err == nil
 }
 
-// isNumber reports whether s is a number of at most 9 digits.
+// isNumber reports whether s is a number of at most 10 digits.
 func isNumber(s string) bool {
 	_, ok := numberValue(s)
 	return ok
