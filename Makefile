@@ -30,9 +30,8 @@ control-plane: ## Build the local control plane into bin/ (once; cached after th
 haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
 	@bash hack/ensure-haproxy.sh
 
-test: control-plane haproxy ## Run every test: unit, golden, integration through a real API server, e2e
-	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+test: control-plane haproxy vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e
+	$(GO) test -race -count=1 ./...
 
 unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
 	$(GO) test ./...
@@ -63,7 +62,7 @@ bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook lat
 
 vet: ## go vet and gofmt
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd webhook e2e deploy)" || { gofmt -l cmd webhook e2e deploy; exit 1; }
+	@unformatted=$$(git ls-files '*.go' | xargs gofmt -l); test -z "$$unformatted" || { echo "gofmt would change: $$unformatted"; exit 1; }
 
 clean: ## Remove bin/ (the control plane is rebuilt next time)
 	rm -rf bin

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Target is one target of the issue, beside the figure it judges.
+// Target is one performance target, beside the figure it judges.
 type Target struct {
 	// Name says what is judged; Limit the target.
 	Name, Limit string
@@ -27,7 +27,7 @@ func (t Target) Verdict() string {
 	}
 }
 
-// Targets judges the report's figures against the targets of the issue.
+// Targets judges the report's figures against the performance targets.
 func Targets(r *Report) []Target {
 	var out []Target
 	add := func(name, limit string, measured bool, figure string, pass bool) {

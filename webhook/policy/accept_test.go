@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
@@ -92,7 +93,7 @@ func TestValidateConfigAccepts(t *testing.T) {
 // under the default policy and under a policy that allows only that subset.
 func TestValidateGeneratedSubsets(t *testing.T) {
 	all := components.All()
-	for _, cs := range components.Subsets() {
+	for _, cs := range testtool.ComponentSubsets() {
 		cfg := []byte(inject.HAProxyConfig(cs))
 		name := components.Join(cs)
 		assert.Empty(t, policy.ValidateConfig(cfg, nil), name)

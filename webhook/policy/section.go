@@ -18,13 +18,12 @@ type section struct {
 	implicitLine int  // the first proxy that inherits it as the last defaults above; 0: none
 
 	// frontend
-	binds      int
-	port       int32 // port of the first valid bind; 0 when none
-	routes     []route
-	httpRules  int        // http-request rules seen so far
-	pathDeny   *condition // the first rule when it is the exact path deny
-	denies     []*condition
-	methodsRef []string // methods named in deny conditions
+	binds     int
+	port      int32 // port of the first valid bind; 0 when none
+	routes    []route
+	httpRules int        // http-request rules seen so far
+	pathDeny  *condition // the first rule when it is the exact path deny
+	denies    []*condition
 
 	// backend
 	serverPorts []int32 // distinct ports of the servers with a valid address, in file order

@@ -1,7 +1,8 @@
-package admission
+package server
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -13,21 +14,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/metrics-proxy/injector/certs"
+	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
-// ServerOptions configure the webhook server that NewManager assembles.
-type ServerOptions struct {
+// Options configure the server that New assembles.
+type Options struct {
 	// Inject is what the injector brings to every injection.
 	Inject inject.Config
 	// Host and Port are where the webhook server listens (TLS); Port 0 means 9443.
 	Host string
 	Port int
-	// CertDir holds tls.crt and tls.key; the server reloads them when they change. Used only
-	// when Certs is nil.
-	CertDir string
-	// Certs provides the serving certificate; nil means certs.Files on CertDir.
+	// Certs provides the serving certificate (certs.New makes one per mode); required.
 	Certs certs.Source
 	// MetricsBindAddress serves Prometheus /metrics; "0" turns it off, "" means ":8080".
 	MetricsBindAddress string
@@ -35,22 +34,27 @@ type ServerOptions struct {
 	HealthProbeBindAddress string
 	// PolicyFile is the policy file, watched for changes; empty means the default policy.
 	PolicyFile string
+	// LeaderElection, when true, elects one leader among the replicas through the Lease
+	// LeaderElectionID in LeaderElectionNamespace, for the runnables that need one. The
+	// certificate source and the policy watcher run on every replica regardless.
+	LeaderElection          bool
+	LeaderElectionID        string
+	LeaderElectionNamespace string
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
 }
 
-// policySource is the policy file, checked now, or the default policy when there is none.
-func policySource(file string) (PolicySource, error) {
-	if file == "" {
-		return StaticPolicy{P: policy.Default()}, nil
-	}
-	return NewPolicyFile(file)
-}
+// errNoCerts is returned by New when Options.Certs is nil.
+var errNoCerts = errors.New("no certificate source: set Options.Certs (certs.New)")
 
-// NewManager assembles the controller-runtime manager that `metrics-proxy serve` runs: the
-// webhook server with every handler registered, the metrics server (controller-runtime's metrics
-// and ours), /healthz (alive) and /readyz (ready once the webhook server serves TLS).
-func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
+// New assembles the controller-runtime manager that `metrics-proxy serve` runs: the webhook
+// server with every handler registered, the metrics server (controller-runtime's metrics and
+// ours), /healthz (alive) and /readyz (ready once the certificate is loaded and the webhook
+// server serves TLS). An invalid policy file is an error before anything talks to a cluster.
+func New(cfg *rest.Config, o Options) (manager.Manager, error) {
+	if o.Certs == nil {
+		return nil, errNoCerts
+	}
 	policies, err := policySource(o.PolicyFile)
 	if err != nil {
 		return nil, err
@@ -60,9 +64,6 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 		port = webhook.DefaultPort
 	}
 	source := o.Certs
-	if source == nil {
-		source = &certs.Files{Dir: o.CertDir}
-	}
 	hook := webhook.NewServer(webhook.Options{Host: o.Host, Port: port,
 		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.GetCertificate = source.GetCertificate }}})
 	probes := o.HealthProbeBindAddress
@@ -70,10 +71,13 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 		probes = "0"
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Logger:                 o.Logger,
-		WebhookServer:          hook,
-		Metrics:                metricsserver.Options{BindAddress: o.MetricsBindAddress},
-		HealthProbeBindAddress: probes,
+		Logger:                  o.Logger,
+		WebhookServer:           hook,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:  probes,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -87,7 +91,7 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
 	}
-	if err := mgr.Add(manager.RunnableFunc(source.Start)); err != nil {
+	if err := mgr.Add(everyReplica(source.Start)); err != nil {
 		return nil, fmt.Errorf("add certificate source: %w", err)
 	}
 	if pf, ok := policies.(*PolicyFile); ok {
@@ -96,7 +100,15 @@ func NewManager(cfg *rest.Config, o ServerOptions) (manager.Manager, error) {
 		}
 	}
 	// GetWebhookServer, not hook: the manager runs the server only once it has been asked for it.
-	Register(mgr.GetWebhookServer(), Options{Inject: o.Inject, Reader: mgr.GetClient(),
+	admission.Register(mgr.GetWebhookServer(), admission.Options{Inject: o.Inject, Reader: mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(), Policies: policies})
 	return mgr, nil
+}
+
+// policySource is the policy file, checked now, or the default policy when there is none.
+func policySource(file string) (admission.PolicySource, error) {
+	if file == "" {
+		return admission.StaticPolicy{P: policy.Default()}, nil
+	}
+	return NewPolicyFile(file)
 }
