@@ -38,6 +38,9 @@ func (v *validator) firstRule(sec *section, d haproxy.Directive, c *condition) {
 	}
 	t := c.suites[0][0]
 	switch {
+	case t.form:
+		v.add(line, RulePathDeny, "the first http-request rule of %s tests the request's form (%s), not the path; the path deny %q must come first", sec.what(), t.name, v.wantDeny())
+		return
 	case t.preds[0].fetch != "path":
 		v.add(line, RulePathDeny, "the first http-request rule of %s tests the method, not the path; the path deny %q must come first", sec.what(), v.wantDeny())
 		return

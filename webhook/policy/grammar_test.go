@@ -213,6 +213,7 @@ func (g *grammar) laterDenies(n int) {
 		"http-request deny if METH_CONNECT or METH_TRACE", "http-request deny if { path -m str /other }",
 		"http-request deny deny_status 405 unless METH_GET or METH_OPTIONS",
 		"http-request deny if !{ path /metrics } METH_GET", "http-request deny if { method PATCH PUT POST }",
+		"http-request deny if HTTP_URL_ABS !HTTP_2.0", "http-request deny if HTTP_1.0 METH_POST",
 	}
 	for range g.r.IntN(n + 1) {
 		if g.chance(0.3) {

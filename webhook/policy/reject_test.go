@@ -87,6 +87,7 @@ var rejectCases = []rejectCase{
 	{name: "allow before the deny", cfg: firstRule("  http-request allow if { path /configz } #<\n" + deny), rule: policy.RuleHTTPRequestAction},
 	{name: "method deny before the path deny", cfg: firstRule("  http-request deny unless METH_GET #<\n" + deny), rule: policy.RulePathDeny},
 	{name: "unconditional deny first", cfg: firstRule("  http-request deny #<\n"), rule: policy.RulePathDeny},
+	{name: "request form first", cfg: firstRule("  http-request deny if HTTP_URL_ABS #<\n" + deny), rule: policy.RulePathDeny},
 	{name: "wrong polarity", cfg: firstRule("  http-request deny if { path /metrics } #<\n"), rule: policy.RulePathDeny},
 	{name: "unless negated", cfg: firstRule("  http-request deny unless !{ path /metrics } #<\n"), rule: policy.RulePathDeny},
 	{name: "double negation", cfg: firstRule("  http-request deny if !!{ path /metrics } #<\n"), rule: policy.RulePathDeny},
