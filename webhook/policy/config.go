@@ -56,6 +56,7 @@ type validator struct {
 	max   int             // the most violations kept in vs; 0: all
 	off   map[RuleID]bool // checks switched off (tests only; see validateConfig)
 	total int             // violations found, kept or not
+	last  int             // index in vs of the violation that sorts last by line, when max > 0
 
 	named        map[string]*section // named defaults sections seen so far
 	lastDefaults *section            // the defaults section a proxy without "from" inherits
@@ -73,7 +74,7 @@ type validator struct {
 // counted reports that a violation at line would not be kept (max violations are kept, none
 // after line), and then counts it: a caller on a hot path need not build its message.
 func (v *validator) counted(line int) bool {
-	if v.max <= 0 || len(v.vs) < v.max || line < v.vs[lastByLine(v.vs)].Line {
+	if v.max <= 0 || len(v.vs) < v.max || line < v.vs[v.last].Line {
 		return false
 	}
 	v.total++
@@ -81,17 +82,19 @@ func (v *validator) counted(line int) bool {
 }
 
 // add records a violation at line of the config. Once max violations are kept, a violation
-// is written only if it comes before the last one kept, which it replaces.
+// is written only if it comes before the last one kept by line, which it replaces.
 func (v *validator) add(line int, rule RuleID, format string, args ...any) {
 	v.total++
 	if v.max > 0 && len(v.vs) >= v.max {
-		last := lastByLine(v.vs)
-		if line >= v.vs[last].Line {
+		if line >= v.vs[v.last].Line {
 			return
 		}
-		v.vs = append(v.vs[:last], v.vs[last+1:]...)
+		v.vs = append(v.vs[:v.last], v.vs[v.last+1:]...)
 	}
 	v.vs = append(v.vs, Violation{Source: names.ConfigKey, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...)})
+	if v.max > 0 {
+		v.last = lastByLine(v.vs)
+	}
 }
 
 // syntax turns the parser's errors into violations.

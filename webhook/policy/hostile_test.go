@@ -3,6 +3,12 @@ package policy_test
 import (
 	"fmt"
 	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
 // hostileCase is a config of at least 1 MiB crafted to make validation slow or its answer big.
@@ -39,8 +45,26 @@ var hostileCases = []hostileCase{
 		var b strings.Builder
 		b.WriteString("frontend f\n")
 		for i := 0; b.Len() < n; i++ {
-			fmt.Fprintf(&b, "  acl a%d path /x\n", i)
+			fmt.Fprintf(&b, "  acl a%d path_beg /x\n", i) // a violation, and an ACL to keep
+
 		}
 		return []byte(b.String())
 	}},
+}
+
+// TestHostileConfigs: every hostile case breaks rules throughout (so the benchmark measures a
+// hostile input, not an early exit), and ValidateConfigN keeps exactly the first violations of
+// ValidateConfig's list and counts the others.
+func TestHostileConfigs(t *testing.T) {
+	for _, hc := range hostileCases {
+		t.Run(hc.name, func(t *testing.T) {
+			src := hc.cfg(64 << 10)
+			all := policy.ValidateConfig(src, nil)
+			first, more := policy.ValidateConfigN(src, nil, policy.DefaultMaxViolations)
+			require.Len(t, first, policy.DefaultMaxViolations)
+			assert.Equal(t, all[:policy.DefaultMaxViolations], first)
+			assert.GreaterOrEqual(t, len(first)+more, len(all), "ValidateConfig lists at most haproxy.MaxErrors syntax errors")
+			assert.Greater(t, len(first)+more, len(src)/150, "a violation every 150 bytes at least")
+		})
+	}
 }
