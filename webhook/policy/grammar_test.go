@@ -26,8 +26,22 @@ type grammar struct {
 
 func (g *grammar) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 func (g *grammar) chance(p float64) bool    { return g.r.Float64() < p }
+// line writes one line, quoting a word now and then: HAProxy and the validator read a word's
+// value, quoted or not.
 func (g *grammar) line(format string, args ...any) {
-	fmt.Fprintf(&g.b, "  "+format+"\n", args...)
+	words := strings.Fields(fmt.Sprintf(format, args...))
+	for i, w := range words {
+		if i == 0 && w == "bind" || strings.ContainsAny(w, "$\"'\\") {
+			continue
+		}
+		switch g.r.IntN(40) {
+		case 0:
+			words[i] = `"` + w + `"`
+		case 1:
+			words[i] = "'" + w + "'"
+		}
+	}
+	g.b.WriteString("  " + strings.Join(words, " ") + "\n")
 }
 
 // num returns a number from lo to hi, often a bound.
@@ -288,7 +302,7 @@ func (g *grammar) config() string {
 	cs = cs[:1+g.r.IntN(len(cs))]
 	for _, c := range cs {
 		fe, be := g.name(c.Name), g.name(c.Name+g.pick("", "-be"))
-		fmt.Fprintf(&g.b, "frontend %s%s\n", fe, fromText)
+		fmt.Fprintf(&g.b, "frontend %s%s\n", g.pick(fe, fe, fe, `"`+fe+`"`), fromText)
 		g.mode(needMode)
 		p := strconv.Itoa(int(c.Port))
 		g.line("bind %s", g.pick("${NODE_IP}:"+p, `"${NODE_IP}":`+p, `"${NODE_IP}:`+p+`"`, `'${NODE_IP}:`+p+`'`))
@@ -296,7 +310,7 @@ func (g *grammar) config() string {
 		g.laterDenies(2)
 		g.common(2, false)
 		g.line("%s %s", g.pick("default_backend", "use_backend"), be)
-		fmt.Fprintf(&g.b, "backend %s%s\n", be, fromText)
+		fmt.Fprintf(&g.b, "backend %s%s\n", g.pick(be, be, be, "'"+be+"'"), fromText)
 		g.mode(needMode)
 		if g.chance(0.2) {
 			g.line("default-server%s", g.serverOptions(false))
