@@ -26,6 +26,7 @@ type grammar struct {
 
 func (g *grammar) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 func (g *grammar) chance(p float64) bool    { return g.r.Float64() < p }
+
 // line writes one line, quoting a word now and then: HAProxy and the validator read a word's
 // value, quoted or not.
 func (g *grammar) line(format string, args ...any) {
