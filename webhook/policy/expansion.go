@@ -30,7 +30,7 @@ func (v *validator) expansion(d haproxy.Directive) bool {
 		if strings.IndexByte(a.Value, '$') < 0 {
 			continue
 		}
-		v.add(d.Line, RuleExpansion, "%s: word %s at column %d holds a '$': %s", d.Keyword, a.Raw, a.Col, expansionWhy)
+		v.add(d.Line, RuleExpansion, "word %s at column %d of %s holds a '$': %s", a.Raw, a.Col, d.Keyword, expansionWhy)
 		return true
 	}
 	return false
