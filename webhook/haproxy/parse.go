@@ -212,7 +212,7 @@ func (p *parser) directive(d Directive) {
 	case UnknownDot:
 		p.fail(syntaxError(d.Line, 0, ErrInvalidDirective, "unknown directive %q", d.Keyword))
 	case Statement:
-		if kind, ok := sectionKinds[d.Keyword]; ok {
+		if kind, ok := sectionKind(d.Keyword); ok {
 			p.open(kind, d)
 			return
 		}
