@@ -40,7 +40,7 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 	if bad == "" && err != nil {
 		bad = err.Error()
 	}
-	if bad != "" {
+	if bad != "" && !v.counted(d.Line) {
 		v.add(d.Line, RuleACLDefinition, "acl %s: %s; only ACLs that test the exact path or the method are allowed", name, bad)
 	}
 	if a := sec.acls[name]; a != nil {
@@ -54,7 +54,11 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 	if sec.acls == nil {
 		sec.acls = map[string]*acl{}
 	}
-	sec.acls[name] = &acl{line: d.Line, preds: []predicate{p}, bad: bad}
+	a := &acl{line: d.Line, bad: bad}
+	if bad == "" {
+		a.preds = []predicate{p}
+	}
+	sec.acls[name] = a
 }
 
 // validACLName mirrors HAProxy's invalid_char(), like validName.

@@ -112,6 +112,15 @@ var fetchReasons = map[string]string{
 	"base":     "includes the Host header, which the client chooses",
 }
 
+// fetchReasonErrors are the errors of fetchReasons' fetches written without argument.
+var fetchReasonErrors = func() map[string]error {
+	out := map[string]error{}
+	for name, why := range fetchReasons {
+		out[name] = fmt.Errorf("%s %s; only an exact path test is allowed", name, why)
+	}
+	return out
+}()
+
 // parseExpr reads an ACL expression: "path [-m str] VALUE..." or "method VALUE...".
 func parseExpr(words []haproxy.Word) (predicate, error) {
 	if len(words) == 0 {
@@ -159,6 +168,8 @@ func fetchError(fetch string) error {
 	switch {
 	case hasConv && (name == "path" || name == "method"):
 		return fmt.Errorf("converter ,%s changes the %s before the test; test the %s as is", conv, name, name)
+	case fetchReasons[name] != "" && fetch == name:
+		return fetchReasonErrors[name] // written once: a hostile config repeats them
 	case fetchReasons[name] != "":
 		return fmt.Errorf("%s %s; only an exact path test is allowed", fetch, fetchReasons[name])
 	case name == "path" || name == "method":
