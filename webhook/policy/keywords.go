@@ -89,17 +89,18 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 		v.prefixed(sec, d)
 		return
 	}
-	if h, ok := allowed[kind][d.Keyword]; ok {
+	if h, ok := sec.allowed[d.Keyword]; ok {
 		h(v, sec, d)
+		return
+	}
+	if v.counted(d.Line) {
 		return
 	}
 	if why, ok := unknownReasons[d.Keyword]; ok {
 		v.add(d.Line, RuleUnknownKeyword, "%s %s; it is not allowed", d.Keyword, why)
 		return
 	}
-	if !v.counted(d.Line) {
-		v.add(d.Line, RuleUnknownKeyword, "keyword %s is not allowed in a %s section; allowed: %s", d.Keyword, kind, allowedList(kind))
-	}
+	v.add(d.Line, RuleUnknownKeyword, "keyword %s is not allowed in a %s section; allowed: %s", d.Keyword, kind, allowedList(kind))
 }
 
 // allowedList lists the keywords of kind's allowlist, rule keywords included.

@@ -6,9 +6,10 @@ import (
 
 // section is what the validator learns about one global, defaults, frontend or backend section.
 type section struct {
-	s        *haproxy.Section // points to hs
-	hs       haproxy.Section  // a copy of what haproxy.Walk handed over, without its header's words
-	mode     string           // last mode written here (or, for defaults, inherited through "from")
+	s        *haproxy.Section   // points to hs
+	hs       haproxy.Section    // a copy of what haproxy.Walk handed over, without its header's words
+	allowed  map[string]handler // the keywords of its kind
+	mode     string             // last mode written here (or, for defaults, inherited through "from")
 	modeLine int
 
 	acls map[string]*acl // ACLs defined so far, frontend and backend
@@ -43,7 +44,7 @@ func newSection(s *haproxy.Section, spare *section) *section {
 	if sec == nil {
 		sec = &section{}
 	}
-	*sec = section{hs: *s}
+	*sec = section{hs: *s, allowed: allowed[s.Kind]}
 	sec.hs.Header.Args = nil
 	sec.s = &sec.hs
 	return sec
