@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/e2e/testtool"
@@ -32,6 +33,8 @@ var (
 	noControlPlane error
 	// writer counts the controllers' writes.
 	writer *countingClient
+	// events is the manager's Event recorder, for the auditors tests make.
+	events recorder.EventRecorder
 	// policies is the controllers' policy, which tests may make stricter.
 	policies = &mutablePolicy{p: policy.Default()}
 )
@@ -102,6 +105,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	writer = &countingClient{Client: mgr.GetClient()}
+	events = mgr.GetEventRecorder(controller.EventSource)
 	if err := controller.Setup(ctx, mgr, controller.Options{Inject: inject.Config{Version: testVersion},
 		Policies: policies, AuditInterval: time.Hour, Client: writer}); err != nil {
 		fmt.Fprintf(os.Stderr, "controllers: %v\n", err)
