@@ -113,7 +113,7 @@ func staleness(ds *appsv1.DaemonSet, cfg inject.Config) (string, error) {
 	if h.Version != w.Version {
 		return fmt.Sprintf("injected by version %q, this injector is %q and injects spec %s (has %s)", h.Version, w.Version, w.Hash, h.Hash), nil
 	}
-	return fmt.Sprintf("the injected spec drifted: hash %s, injection writes %s", h.Hash, w.Hash), nil
+	return fmt.Sprintf("injected as spec %s, this injector writes spec %s (another default image, or an older build of %s)", h.Hash, w.Hash, w.Version), nil
 }
 
 // violationsText lists up to maxViolations violations on one line.
