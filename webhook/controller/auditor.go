@@ -79,7 +79,7 @@ func (a *Auditor) Start(ctx context.Context) error {
 	for {
 		next := a.Interval
 		n, err := a.Once(logf.IntoContext(ctx, log))
-		if err != nil {
+		if err != nil && ctx.Err() == nil {
 			log.Error(err, "audit")
 		}
 		if n > 0 && next > reinjectRecheck {

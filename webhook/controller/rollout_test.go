@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
@@ -70,7 +72,26 @@ func newNamespace(t *testing.T, ctx context.Context, prefix string, enabled bool
 		ns.Labels = map[string]string{names.NamespaceInjectionLabel: "enabled"}
 	}
 	require.NoError(t, cp.Client.Create(ctx, ns))
+	t.Cleanup(func() { removeWorkloads(t, ns.Name) })
 	return ns.Name
+}
+
+// removeWorkloads deletes the namespace's DaemonSets and their pods: no garbage collector or
+// namespace controller runs, and proxies of other tests would hold the nodes' host ports.
+func removeWorkloads(t *testing.T, ns string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	assert.NoError(t, cp.Client.DeleteAllOf(ctx, &appsv1.DaemonSet{}, client.InNamespace(ns)))
+	assert.Eventually(t, func() bool {
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false
+		}
+		for _, p := range pods.Items {
+			_ = cs.CoreV1().Pods(ns).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
+		}
+		return len(pods.Items) == 0
+	}, 30*time.Second, 200*time.Millisecond, "pods of %s not gone", ns)
 }
 
 // createProxyConfig creates a labelled proxy ConfigMap; empty text lets the webhook fill it.

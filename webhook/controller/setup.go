@@ -8,7 +8,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	ctrlcontroller "sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -85,7 +87,10 @@ func Setup(ctx context.Context, mgr manager.Manager, o Options) error {
 		return fmt.Errorf("index DaemonSets by ConfigMap: %w", err)
 	}
 	rollout := &Rollout{Client: c, ConfigMaps: mgr.GetAPIReader(), Events: events}
+	// One manager per process in serve; tests build several, and the name check is only about
+	// the controller metrics' labels.
 	err = builder.ControllerManagedBy(mgr).Named("rollout").
+		WithOptions(ctrlcontroller.Options{SkipNameValidation: ptr.To(true)}).
 		For(&appsv1.DaemonSet{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(mountedBy(c)), builder.OnlyMetadata).
 		Complete(rollout)
