@@ -173,4 +173,3 @@ func findingsMetric(t *testing.T, kind string, reason controller.Reason) float64
 	t.Fatalf("no metrics_proxy_audit_findings{kind=%q,reason=%q}", kind, reason)
 	return 0
 }
-
