@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,7 @@ func registerNode(ctx context.Context, cs kubernetes.Interface, name string, con
 	capacity := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi"), corev1.ResourcePods: resource.MustParse("110")}
 	now := metav1.Now()
 	created.Status = corev1.NodeStatus{Capacity: capacity, Allocatable: capacity,
+		Addresses:  []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: nodeIPs[name]}},
 		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}}}
 	if created, err = cs.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("node %s status: %w", name, err)
@@ -72,6 +74,7 @@ func playKubelet(ctx context.Context, cs kubernetes.Interface) {
 				continue
 			}
 			if p.DeletionTimestamp != nil {
+				proxies.stop(string(p.UID)) // the kubelet stops the containers first
 				grace := time.Duration(ptr.Deref(p.DeletionGracePeriodSeconds, 0)) * time.Second
 				if time.Since(p.DeletionTimestamp.Time) > kubeletDelay-grace {
 					_ = cs.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
@@ -89,6 +92,10 @@ func playKubelet(ctx context.Context, cs kubernetes.Interface) {
 			if time.Since(first) < kubeletDelay {
 				continue
 			}
+			if _, err := proxies.start(ctx, p); err != nil {
+				fmt.Fprintf(os.Stderr, "played kubelet: %v\n", err)
+				continue
+			}
 			now := metav1.Now()
 			p.Status.Phase = corev1.PodRunning
 			p.Status.Conditions = []corev1.PodCondition{
@@ -98,6 +105,7 @@ func playKubelet(ctx context.Context, cs kubernetes.Interface) {
 				{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
 			}
 			p.Status.StartTime = &now
+			p.Status.HostIP = nodeIPs[p.Spec.NodeName]
 			_, _ = cs.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{})
 		}
 	}

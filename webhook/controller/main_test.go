@@ -94,6 +94,12 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	if proxies.dir, err = os.MkdirTemp("", "metrics-proxy-dataplane-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(proxies.dir)
+	defer proxies.stopAll()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()

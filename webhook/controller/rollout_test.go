@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
@@ -27,14 +29,20 @@ const rolloutTimeout = 90 * time.Second
 
 // TestConfigEditRollsProxyOneNodeAtATime: a proxy injected by the webhook carries the config
 // hash of its ConfigMap from the start (no write of ours); a policy-compliant edit of the
-// ConfigMap (a component removed) makes the controller write the new hash once, and the real
-// daemonset controller replaces the pod on every node, never leaving more than one node without
-// a Ready proxy. After the rollout, nothing more is written.
+// ConfigMap (etcd removed) makes the controller write the new hash once, and the real daemonset
+// controller replaces the pod on every node, never leaving more than one node without a Ready
+// proxy. Each pod runs a real haproxy on its node's IP with the config of its start: etcd's
+// port is open on every node before the edit and closed on every node after the rollout, while
+// the other frontends still deny all but /metrics. After the rollout, nothing more is written.
 func TestConfigEditRollsProxyOneNodeAtATime(t *testing.T) {
 	needControlPlane(t)
+	if haproxyPath == "" {
+		testtool.Missing(t, "haproxy not installed (apt-get install haproxy)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*rolloutTimeout)
 	defer cancel()
 	ns := newNamespace(t, ctx, "rollout", true)
+	proxies.serve(ns)
 	cm := createProxyConfig(t, ctx, ns, "metrics-proxy", "")
 	ds := createStub(t, ctx, ns, "proxy", nil)
 
@@ -43,6 +51,12 @@ func TestConfigEditRollsProxyOneNodeAtATime(t *testing.T) {
 	old := waitRolledOut(t, ctx, ns, "proxy", inject.ConfigHash(cm))
 	require.Len(t, old, len(testNodes), "one proxy pod per node, the control-plane node included")
 	assert.Zero(t, writer.writes("patch", ns, "proxy"), "a freshly injected proxy needs no write of the controller")
+
+	etcd, _ := components.Lookup("etcd")
+	for node, ip := range nodeIPs {
+		assert.True(t, listening(ip, int(etcd.Port)), "etcd's frontend on %s (%s) before the edit", node, ip)
+		assert.Equal(t, http.StatusForbidden, status(t, ip, "/configz"), "the proxy on %s denies /configz", node)
+	}
 
 	watch := watchServing(ctx, ns, "proxy")
 	gen := ds.Generation
@@ -55,6 +69,10 @@ func TestConfigEditRollsProxyOneNodeAtATime(t *testing.T) {
 	for node, pod := range rolled {
 		assert.NotEqual(t, old[node].UID, pod.UID, "the pod on %s was replaced", node)
 	}
+	for node, ip := range nodeIPs {
+		assert.False(t, listening(ip, int(etcd.Port)), "etcd's frontend on %s (%s) after the rollout", node, ip)
+		assert.Equal(t, http.StatusForbidden, status(t, ip, "/configz"), "the new proxy on %s still denies /configz", node)
+	}
 	time.Sleep(3 * time.Second) // anything the controller would still write, it writes now
 	worst, timeline := watch.stop()
 	t.Logf("config edit: %d write(s) by the controller, generation %d -> %d; at most %d node(s) without a Ready proxy at once; timeline:\n%s",
@@ -62,6 +80,16 @@ func TestConfigEditRollsProxyOneNodeAtATime(t *testing.T) {
 	assert.Equal(t, 1, writer.writes("patch", ns, "proxy"), "one write per change")
 	assert.Equal(t, gen+1, getDaemonSet(t, ctx, ns, "proxy").Generation, "one template change per config change")
 	assert.Equal(t, 1, worst, "at most one node without a proxy at a time, and the rollout took one down")
+}
+
+// status is the status code of GET http://ip:10249/path, through the node's proxy.
+func status(t *testing.T, ip, path string) int {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	resp, err := c.Get("http://" + ip + ":10249" + path)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // newNamespace creates a namespace named after prefix, labelled for injection when enabled.
