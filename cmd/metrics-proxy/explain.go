@@ -135,4 +135,3 @@ func printExplanation(w io.Writer, e *controller.Explanation) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-

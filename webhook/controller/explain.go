@@ -197,4 +197,3 @@ func podStates(ctx context.Context, r client.Reader, ds *appsv1.DaemonSet) ([]Po
 	slices.SortFunc(out, func(a, b PodState) int { return strings.Compare(a.Node+a.Name, b.Node+b.Name) })
 	return out, nil
 }
-
