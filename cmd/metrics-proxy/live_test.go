@@ -75,6 +75,7 @@ func TestAuditAndExplainLive(t *testing.T) {
 
 	out, errOut, code = runLive(t, "explain", "daemonset", "proxies/proxy")
 	require.Equal(t, exitOK, code, errOut)
+	t.Logf("metrics-proxy explain daemonset proxies/proxy:\n%s", out)
 	var cm corev1.ConfigMap
 	require.NoError(t, cp.Client.Get(ctx, clientKey("proxies", names.DefaultConfigMap), &cm))
 	hash := inject.ConfigHash(&cm)
@@ -108,6 +109,7 @@ func TestAuditAndExplainLive(t *testing.T) {
 	assert.Contains(t, out, "PolicyViolation:")
 	out, _, code = runLive(t, "audit", "--policy", strict)
 	assert.Equal(t, exitRejected, code)
+	t.Logf("metrics-proxy audit --policy stricter.yaml:\n%s", out)
 	assert.Regexp(t, `(?m)^ConfigMap\s+proxies\s+metrics-proxy\s+PolicyViolation`, out)
 	assert.Regexp(t, `(?m)^DaemonSet\s+proxies\s+proxy\s+PolicyViolation`, out)
 }

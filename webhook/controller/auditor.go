@@ -114,7 +114,7 @@ func (a *Auditor) Once(ctx context.Context) (int, error) {
 		if err := a.publish(ctx, ds, fs); err != nil {
 			errs = append(errs, err)
 		}
-		if a.Reinject == ReinjectStale && stale(fs) {
+		if a.Reinject == ReinjectStale && rep.Selected[key] && stale(fs) {
 			if a.reinject(ctx, ds) {
 				reinjected++
 			}
@@ -197,13 +197,21 @@ func stale(fs []Finding) bool {
 
 // reinject re-applies ds through the API server with an empty patch: the API server sends the
 // update through the mutating webhook, which injects it anew (the one injection code path), and
-// through the validating webhook. It reports whether the write was accepted.
+// through the validating webhook. It reports whether the webhook injected it.
 func (a *Auditor) reinject(ctx context.Context, ds *appsv1.DaemonSet) bool {
 	writes.WithLabelValues("reinject").Inc()
-	if err := a.Client.Patch(ctx, ds, client.RawPatch(types.MergePatchType, []byte("{}"))); err != nil {
-		a.Events.Eventf(ds, nil, corev1.EventTypeWarning, EventReinjectFailed, "Reinject", "re-applying the DaemonSet failed: %v", err)
-		logf.FromContext(ctx).Info("reinject failed", "daemonSet", ds.Namespace+"/"+ds.Name, "error", err.Error())
+	before := ds.Annotations[names.StatusAnnotation]
+	fail := func(format string, args ...any) bool {
+		msg := fmt.Sprintf(format, args...)
+		a.Events.Eventf(ds, nil, corev1.EventTypeWarning, EventReinjectFailed, "Reinject", "%s", msg)
+		logf.FromContext(ctx).Info("reinject failed", "daemonSet", ds.Namespace+"/"+ds.Name, "reason", msg)
 		return false
+	}
+	if err := a.Client.Patch(ctx, ds, client.RawPatch(types.MergePatchType, []byte("{}"))); err != nil {
+		return fail("re-applying the DaemonSet failed: %v", err)
+	}
+	if ds.Annotations[names.StatusAnnotation] == before {
+		return fail("re-applied, but the webhook did not inject it anew (is the webhook serving another version?)")
 	}
 	a.Events.Eventf(ds, nil, corev1.EventTypeNormal, EventReinjected, "Reinject",
 		"re-applied through the API server so that the webhook injects it as version %q does", a.Inject.Version)

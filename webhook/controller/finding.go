@@ -65,3 +65,13 @@ func sortFindings(fs []Finding) {
 			cmp.Compare(a.Name, b.Name), cmp.Compare(order[a.Reason], order[b.Reason]))
 	})
 }
+
+// EventReasons lists the reason of every Event the controllers record: the findings' reasons,
+// then the rollout's and the auditor's own.
+func EventReasons() []string {
+	var out []string
+	for _, r := range Reasons() {
+		out = append(out, string(r))
+	}
+	return append(out, EventConfigRollout, EventRolloutDenied, EventFindingsResolved, EventReinjected, EventReinjectFailed)
+}

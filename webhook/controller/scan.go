@@ -23,6 +23,9 @@ type Report struct {
 	DaemonSets map[string]*appsv1.DaemonSet
 	// ConfigMaps are the proxy configs checked, by "namespace/name".
 	ConfigMaps map[string]*corev1.ConfigMap
+	// Selected holds the DaemonSets the webhook selects now, by "namespace/name": only a write of
+	// theirs reaches the mutating webhook, so only they can be re-injected.
+	Selected map[string]bool
 }
 
 // Scan checks every object in scope with CheckDaemonSet and CheckConfigMap: the DaemonSets the
@@ -42,7 +45,7 @@ func Scan(ctx context.Context, r client.Reader, p *policy.Policy, cfg inject.Con
 	if err := r.List(ctx, &dss); err != nil {
 		return nil, fmt.Errorf("list DaemonSets: %w", err)
 	}
-	rep := &Report{DaemonSets: map[string]*appsv1.DaemonSet{}, ConfigMaps: configMaps}
+	rep := &Report{DaemonSets: map[string]*appsv1.DaemonSet{}, ConfigMaps: configMaps, Selected: map[string]bool{}}
 	get := cachedGet(ctx, r, configMaps)
 	for i := range dss.Items {
 		ds := &dss.Items[i]
@@ -55,6 +58,9 @@ func Scan(ctx context.Context, r client.Reader, p *policy.Policy, cfg inject.Con
 		fs, err := CheckDaemonSet(ds, ProxyInput{NamespaceLabels: nsLabels[ds.Namespace], ConfigMap: mounted, GetConfigMap: get}, p, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
+		}
+		if !inject.OptedOut(ds) && Selection(ds, nsLabels[ds.Namespace]).Selected {
+			rep.Selected[ds.Namespace+"/"+ds.Name] = true
 		}
 		_, annotated := ds.Annotations[names.AuditAnnotation]
 		if annotated || !inject.OptedOut(ds) && (Injected(ds) || Selection(ds, nsLabels[ds.Namespace]).Selected) {
