@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -156,8 +157,10 @@ func (a *Auditor) publish(ctx context.Context, ds *appsv1.DaemonSet, fs []Findin
 		return fmt.Errorf("encode audit patch: %w", err)
 	}
 	writes.WithLabelValues("audit").Inc()
-	if err := a.Client.Status().Patch(ctx, ds, client.RawPatch(types.MergePatchType, body)); err != nil {
-		return fmt.Errorf("annotate DaemonSet %s/%s: %w", ds.Namespace, ds.Name, client.IgnoreNotFound(err))
+	if err := a.Client.Status().Patch(ctx, ds, client.RawPatch(types.MergePatchType, body)); apierrors.IsNotFound(err) {
+		return nil // deleted since the scan
+	} else if err != nil {
+		return fmt.Errorf("annotate DaemonSet %s/%s: %w", ds.Namespace, ds.Name, err)
 	}
 	for _, f := range now.Findings {
 		if !slices.Contains(prev.Findings, f) {
