@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,8 +89,9 @@ func TestLabelledLaterReportedThenReinjected(t *testing.T) {
 }
 
 // TestStricterPolicyReportedNothingChanged: a compliant proxy and its ConfigMap, then a policy
-// that allows kube-proxy only: the audit reports both against it (annotation, Events) and
-// changes neither the DaemonSet's spec nor the ConfigMap.
+// that allows kube-proxy only: the running audit notices the new policy within seconds and
+// reports both against it (annotation, Events, metric); neither it nor an audit with
+// --reinject=stale changes the DaemonSet's spec or the ConfigMap.
 func TestStricterPolicyReportedNothingChanged(t *testing.T) {
 	needControlPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), rolloutTimeout)
@@ -103,6 +105,10 @@ func TestStricterPolicyReportedNothingChanged(t *testing.T) {
 	strict.Components = []components.Component{kubeProxy}
 	policies.set(strict)
 	defer policies.set(policy.Default())
+	// The running auditor (the package's manager, audit interval one hour) notices the new policy.
+	require.Eventually(t, func() bool {
+		return strings.Contains(getDaemonSet(t, ctx, ns, "proxy").Annotations[names.AuditAnnotation], string(controller.ReasonPolicyViolation))
+	}, 20*time.Second, 100*time.Millisecond, "the running audit did not report the stricter policy")
 	_, err := newAuditor(controller.ReinjectStale).Once(ctx)
 	require.NoError(t, err)
 

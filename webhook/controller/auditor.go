@@ -73,29 +73,40 @@ type Auditor struct {
 	reported map[string]string
 }
 
-// Start implements manager.Runnable: audit now, then every Interval, until ctx ends. An audit
-// that fails is logged and retried at the next tick.
+// Start implements manager.Runnable: audit now, then every Interval, and soon after the policy
+// changes (a reloaded policy file), until ctx ends. An audit that fails is logged and retried at
+// the next tick.
 func (a *Auditor) Start(ctx context.Context) error {
 	log := logf.FromContext(ctx).WithName("audit")
+	ctx = logf.IntoContext(ctx, log)
+	var audited *policy.Policy
+	var next time.Time
 	for {
-		next := a.Interval
-		n, err := a.Once(logf.IntoContext(ctx, log))
-		if err != nil && ctx.Err() == nil {
-			log.Error(err, "audit")
-		}
-		if n > 0 && next > reinjectRecheck {
-			next = reinjectRecheck // see the re-injected proxies' findings go soon
+		if p := a.Policies.Policy(); p != audited || !time.Now().Before(next) {
+			audited = p
+			next = time.Now().Add(a.Interval)
+			n, err := a.Once(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error(err, "audit")
+			}
+			if n > 0 {
+				next = time.Now().Add(min(a.Interval, reinjectRecheck)) // see the re-injected proxies' findings go soon
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(next):
+		case <-time.After(min(a.Interval, policyPoll)):
 		}
 	}
 }
 
-// reinjectRecheck is how soon the audit runs again after re-injecting.
-const reinjectRecheck = 5 * time.Second
+const (
+	// reinjectRecheck is how soon the audit runs again after re-injecting.
+	reinjectRecheck = 5 * time.Second
+	// policyPoll is how often the auditor looks for a new policy.
+	policyPoll = 5 * time.Second
+)
 
 // Once audits once and reports; it returns how many DaemonSets it re-applied.
 func (a *Auditor) Once(ctx context.Context) (int, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
@@ -122,12 +123,34 @@ func run(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "manager: %v\n", err)
 		}
 	})
+	// The manager's first audit (at its start) is over before the tests count writes.
+	if err := waitFirstAudit(30 * time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "kube-controller-manager (running %v):\n%s\n", kcm.Running(), kcm.Output())
 		fmt.Fprintf(os.Stderr, "kube-scheduler (running %v):\n%s\n", sched.Running(), sched.Output())
 	}
 	return code
+}
+
+// waitFirstAudit waits until the audit metric exists: the first audit has published.
+func waitFirstAudit(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		families, err := metrics.Registry.Gather()
+		if err == nil {
+			for _, f := range families {
+				if f.GetName() == "metrics_proxy_audit_findings" {
+					return nil
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("the manager's first audit did not publish within %s", timeout)
 }
 
 // testLogger logs warnings to stderr (TEST_LOG_LEVEL=-4 shows everything).
