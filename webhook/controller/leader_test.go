@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -179,3 +180,33 @@ func clearAudit(t *testing.T, ctx context.Context, ns, name string) {
 	require.NoError(t, cp.Client.Status().Patch(ctx, ds, client.RawPatch(types.MergePatchType, body)))
 	waitAudited(t, ctx, ns, name, false, "the annotation is gone")
 }
+
+// TestCrashedLeaderReplacedWithinLeaseDuration: a leader that died without releasing the Lease
+// (its last renewal just now) is replaced once the lease duration has passed, not before, and
+// within one retry period after.
+func TestCrashedLeaderReplacedWithinLeaseDuration(t *testing.T) {
+	needControlPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*rolloutTimeout)
+	defer cancel()
+	const lease = "metrics-proxy-crash-test"
+	now := metav1.NewMicroTime(time.Now())
+	require.NoError(t, cp.Client.Create(ctx, &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: lease, Namespace: "default"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("crashed-replica"), LeaseDurationSeconds: ptr.To(int32(leaseDuration / time.Second)),
+			AcquireTime: &now, RenewTime: &now},
+	}))
+	r := startReplica(t, ctx, "replica", lease)
+	defer r.stop(t)
+	select {
+	case <-r.mgr.Elected():
+	case <-time.After(leaseDuration + 3*retryPeriod):
+		t.Fatalf("not elected within the lease duration %s plus three retry periods", leaseDuration)
+	}
+	took := time.Since(now.Time)
+	t.Logf("takeover from a crashed leader: %s after its last renewal (lease duration %s)", took.Round(time.Millisecond), leaseDuration)
+	assert.GreaterOrEqual(t, took, leaseDuration, "a live Lease was taken")
+	assert.NotEqual(t, "crashed-replica", leaseHolder(t, ctx, lease))
+}
+
+// retryPeriod is controller-runtime's default leader election retry period.
+const retryPeriod = 2 * time.Second
