@@ -17,9 +17,11 @@ and nothing but /metrics. "serve" runs the admission webhook; "inject", "validat
 the same work offline, for GitOps and CI, through the same code; "audit" and "explain" read a live
 cluster and report what today's policy and injection say about the existing objects; "version"
 prints the version.`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("metrics-proxy {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

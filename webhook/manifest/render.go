@@ -29,7 +29,7 @@ const (
 type RenderOptions struct {
 	// Components to proxy; nil or empty means all.
 	Components []components.Component
-	// Namespace of the ConfigMap and the DaemonSet.
+	// Namespace of the ConfigMap and the DaemonSet; empty: the documents name none.
 	Namespace string
 	// ScraperNamespace and ScraperServiceAccount name the service account that may read metrics.
 	ScraperNamespace, ScraperServiceAccount string
@@ -54,8 +54,10 @@ func ParseScraper(s string) (namespace, name string, err error) {
 // haproxy.cfg, a DaemonSet stub that opts in to injection, the metrics-reader ClusterRole and its
 // binding for the scraper.
 func Render(o RenderOptions) ([]Document, error) {
-	if err := checkName("namespace", o.Namespace, validation.IsDNS1123Label); err != nil {
-		return nil, err
+	if o.Namespace != "" { // none: the documents name no namespace (kubectl's -n decides)
+		if err := checkName("namespace", o.Namespace, validation.IsDNS1123Label); err != nil {
+			return nil, err
+		}
 	}
 	cs := o.Components
 	if len(cs) == 0 {
