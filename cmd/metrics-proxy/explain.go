@@ -99,9 +99,16 @@ func printExplanation(w io.Writer, e *controller.Explanation) error {
 	} else {
 		p("  injected by %s (spec %s); this injector is %s", e.Status.Version, e.Status.Hash, e.Version)
 	}
-	p("\nPolicy (today's)")
-	if len(e.Violations) == 0 {
+	p("\nPolicy (today's, enforcement %s)", e.Enforcement)
+	switch {
+	case e.Exempt:
+		p("  namespace %s is exempt: nothing is validated", e.Namespace)
+	case len(e.Violations) == 0:
 		p("  compliant (the DaemonSet and ConfigMap %s)", label(e.ConfigMap))
+	case e.Enforcement == "Warn":
+		p("  a write would be admitted with %s as warnings:", countOf(len(e.Violations), "violation"))
+	default:
+		p("  a write would be denied, %s:", countOf(len(e.Violations), "violation"))
 	}
 	for _, v := range e.Violations {
 		p("  %s", v)

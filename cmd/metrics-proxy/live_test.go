@@ -105,6 +105,7 @@ func TestAuditAndExplainLive(t *testing.T) {
 	require.NoError(t, os.WriteFile(strict, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\ncomponents: [kube-proxy]\n"), 0o644))
 	out, _, code = runLive(t, "explain", "daemonset", "proxies/proxy", "--policy", strict)
 	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "Policy (today's, enforcement Deny)\n  a write would be denied, 6 violations:")
 	assert.Contains(t, out, "configmap/metrics-proxy:haproxy.cfg:")
 	assert.Contains(t, out, "PolicyViolation:")
 	out, _, code = runLive(t, "audit", "--policy", strict)

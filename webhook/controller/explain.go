@@ -37,8 +37,11 @@ type Explanation struct {
 	// Status is the injector's status annotation (nil: never injected); Version is this injector's.
 	Status  *inject.Status `json:"status,omitempty"`
 	Version string         `json:"version"`
-	// Violations are today's policy's verdict on the DaemonSet and the ConfigMap it mounts.
-	Violations []policy.Violation `json:"violations"`
+	// Violations are today's policy's verdict on the DaemonSet and the ConfigMap it mounts;
+	// Enforcement is the policy's (Deny or Warn) and Exempt whether it exempts the namespace.
+	Violations  []policy.Violation `json:"violations"`
+	Enforcement string             `json:"enforcement"`
+	Exempt      bool               `json:"exempt"`
 	// ConfigMap is the mounted ConfigMap ("" when none); ConfigMapHash its config hash ("" when
 	// missing); TemplateHash the pod template's.
 	ConfigMap     string `json:"configMap"`
@@ -108,7 +111,10 @@ func Explain(ctx context.Context, r client.Reader, namespace, name, webhookConfi
 	if err != nil {
 		return nil, err
 	}
-	e.Violations = vs
+	e.Violations, e.Exempt, e.Enforcement = vs, p.Exempt(namespace), string(p.Enforcement)
+	if e.Enforcement == "" {
+		e.Enforcement = string(policy.EnforcementDeny)
+	}
 	if e.Findings, err = CheckDaemonSet(&ds, ProxyInput{NamespaceLabels: ns.Labels, ConfigMap: mounted, GetConfigMap: get}, p, cfg); err != nil {
 		return nil, err
 	}
