@@ -68,6 +68,11 @@ func playKubelet(ctx context.Context, cs kubernetes.Interface) {
 		if err != nil {
 			continue
 		}
+		present := map[string]bool{}
+		for _, p := range pods.Items {
+			present[string(p.UID)] = true
+		}
+		proxies.stopGone(present)
 		for i := range pods.Items {
 			p := &pods.Items[i]
 			if p.Spec.NodeName == "" {

@@ -1,6 +1,7 @@
 package controller_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -36,13 +37,20 @@ var haproxyPath = func() string {
 // kubelet starts it, with the haproxy.cfg the ConfigMap holds at pod start and NODE_IP the
 // node's IP, before it reports the pod Ready, and stops it when the pod is deleted. A restart
 // is the only way a new config reaches it, as with the real container.
-var proxies = &dataPlane{namespaces: map[string]bool{}, running: map[string]*exec.Cmd{}}
+var proxies = &dataPlane{namespaces: map[string]bool{}, running: map[string]*proxyProcess{}}
 
 type dataPlane struct {
 	mu         sync.Mutex
 	namespaces map[string]bool
-	running    map[string]*exec.Cmd // by pod UID
+	running    map[string]*proxyProcess // by pod UID
 	dir        string
+}
+
+// proxyProcess is one pod's haproxy.
+type proxyProcess struct {
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan struct{}
 }
 
 // serve makes the played kubelet run haproxy for the pods of ns.
@@ -84,16 +92,18 @@ func (d *dataPlane) start(ctx context.Context, pod *corev1.Pod) (bool, error) {
 		return true, err
 	}
 	ip := nodeIPs[pod.Spec.NodeName]
-	cmd := exec.Command(haproxyPath, "-db", "-f", cfgFile)
-	cmd.Env = []string{names.NodeIPEnv + "=" + ip}
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{}
-	childAttr(cmd.SysProcAttr)
-	if err := cmd.Start(); err != nil {
+	p := &proxyProcess{cmd: exec.Command(haproxyPath, "-db", "-f", cfgFile), out: &bytes.Buffer{}, done: make(chan struct{})}
+	p.cmd.Env = []string{names.NodeIPEnv + "=" + ip}
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{}
+	childAttr(p.cmd.SysProcAttr)
+	if err := p.cmd.Start(); err != nil {
 		return true, fmt.Errorf("start haproxy: %w", err)
 	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	d.mu.Lock()
-	d.running[string(pod.UID)] = cmd
+	d.running[string(pod.UID)] = p
 	d.mu.Unlock()
 	deadline := time.Now().Add(5 * time.Second)
 	for !listening(ip, 10249) {
@@ -102,18 +112,38 @@ func (d *dataPlane) start(ctx context.Context, pod *corev1.Pod) (bool, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	select {
+	case <-p.done: // another process holds the port: this one failed to bind
+		return true, fmt.Errorf("pod %s: haproxy exited: %s", pod.Name, p.out.String())
+	case <-time.After(100 * time.Millisecond):
+	}
 	return true, nil
 }
 
 // stop stops the haproxy of a pod, if any, and waits for it.
 func (d *dataPlane) stop(uid string) {
 	d.mu.Lock()
-	cmd := d.running[uid]
+	p := d.running[uid]
 	delete(d.running, uid)
 	d.mu.Unlock()
-	if cmd != nil {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+	if p != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		<-p.done
+	}
+}
+
+// stopGone stops the haproxy of every pod not in present (deleted without a grace period).
+func (d *dataPlane) stopGone(present map[string]bool) {
+	d.mu.Lock()
+	var gone []string
+	for uid := range d.running {
+		if !present[uid] {
+			gone = append(gone, uid)
+		}
+	}
+	d.mu.Unlock()
+	for _, uid := range gone {
+		d.stop(uid)
 	}
 }
 

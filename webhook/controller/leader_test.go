@@ -52,7 +52,7 @@ func TestTwoReplicasOneLeaderTakeover(t *testing.T) {
 	require.NoError(t, cp.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+names.NamespaceInjectionLabel+`":"enabled"}}}`))))
 
-	const lease = "metrics-proxy-leader-test"
+	lease := fmt.Sprintf("metrics-proxy-leader-test-%d", time.Now().UnixNano())
 	replicas := make([]*replica, 2)
 	for i := range replicas {
 		replicas[i] = startReplica(t, ctx, fmt.Sprintf("replica-%d", i), lease)
@@ -188,7 +188,7 @@ func TestCrashedLeaderReplacedWithinLeaseDuration(t *testing.T) {
 	needControlPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*rolloutTimeout)
 	defer cancel()
-	const lease = "metrics-proxy-crash-test"
+	lease := fmt.Sprintf("metrics-proxy-crash-test-%d", time.Now().UnixNano())
 	now := metav1.NewMicroTime(time.Now())
 	require.NoError(t, cp.Client.Create(ctx, &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{Name: lease, Namespace: "default"},

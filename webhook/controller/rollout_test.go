@@ -170,7 +170,10 @@ func waitRolledOut(t *testing.T, ctx context.Context, ns, name, hash string) map
 			st.UpdatedNumberScheduled != st.DesiredNumberScheduled || st.NumberAvailable != st.DesiredNumberScheduled {
 			return false
 		}
-		byNode = readyPods(ctx, ns, ds)
+		var err error
+		if byNode, err = readyPods(ctx, ns, ds); err != nil {
+			return false
+		}
 		for _, p := range byNode {
 			if p.Annotations[names.ConfigHashAnnotation] != hash {
 				return false
@@ -183,10 +186,10 @@ func waitRolledOut(t *testing.T, ctx context.Context, ns, name, hash string) map
 }
 
 // readyPods returns the DaemonSet's Ready pods by node.
-func readyPods(ctx context.Context, ns string, ds *appsv1.DaemonSet) map[string]corev1.Pod {
+func readyPods(ctx context.Context, ns string, ds *appsv1.DaemonSet) (map[string]corev1.Pod, error) {
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Set(ds.Spec.Selector.MatchLabels).String()})
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out := map[string]corev1.Pod{}
 	for _, p := range pods.Items {
@@ -194,7 +197,7 @@ func readyPods(ctx context.Context, ns string, ds *appsv1.DaemonSet) map[string]
 			out[p.Spec.NodeName] = p
 		}
 	}
-	return out
+	return out, nil
 }
 
 // servingWatch samples, every 50 ms, how many nodes have no Ready proxy pod.
@@ -215,8 +218,11 @@ func watchServing(ctx context.Context, ns, name string) *servingWatch {
 		start := time.Now()
 		for ctx.Err() == nil {
 			ds, err := cs.AppsV1().DaemonSets(ns).Get(ctx, name, metav1.GetOptions{})
+			var ready map[string]corev1.Pod
 			if err == nil {
-				ready := readyPods(ctx, ns, ds)
+				ready, err = readyPods(ctx, ns, ds)
+			}
+			if err == nil { // a failed read is no sample
 				var down []string
 				for _, n := range testNodes {
 					if _, ok := ready[n]; !ok {
