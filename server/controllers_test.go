@@ -35,9 +35,11 @@ import (
 
 // TestControllersRunWithDeployRBAC: the server, running as deploy/base's ServiceAccount with
 // exactly deploy/base's RBAC (no webhook is registered in this package's API server), wins the
-// Lease in its namespace, rolls a proxy whose ConfigMap changed (DaemonSet patch) and audits a
+// Lease in its namespace, rolls a proxy whose ConfigMap changed (DaemonSet patch), audits a
 // DaemonSet its namespace selects but nobody injected (ConfigMap list and watch, status patch,
-// an Event): the grants are enough for every call the controllers make.
+// an Event) and, with --reinject=stale, re-applies it (allowed; with no webhook registered it
+// stays uninjected, which the ReinjectFailed Event says): the grants are enough for every call
+// the controllers make.
 func TestControllersRunWithDeployRBAC(t *testing.T) {
 	if cfg == nil {
 		testtool.Missing(t, noControlPlane.Error())
@@ -80,7 +82,7 @@ func TestControllersRunWithDeployRBAC(t *testing.T) {
 	mgr, err := server.New(&sa, server.Options{Inject: inject.Config{Version: "rbac-test"}, Host: "127.0.0.1", Port: ports[0],
 		Certs: &certs.Files{Dir: dir}, MetricsBindAddress: "0", Logger: logr.Discard(),
 		LeaderElection: true, LeaderElectionID: "metrics-proxy", LeaderElectionNamespace: "metrics-proxy-system",
-		Controllers: &controller.Options{AuditInterval: time.Hour}})
+		Controllers: &controller.Options{AuditInterval: time.Hour, Reinject: controller.ReinjectStale}})
 	require.NoError(t, err)
 	mctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -119,7 +121,8 @@ func TestControllersRunWithDeployRBAC(t *testing.T) {
 		for _, e := range list.Items {
 			reasons[e.Reason] = true
 		}
-		return reasons[string(controller.ReasonNotInjected)] && reasons[controller.EventConfigRollout]
+		// No webhook is registered here: the re-apply is allowed (RBAC) but injects nothing.
+		return reasons[string(controller.ReasonNotInjected)] && reasons[controller.EventConfigRollout] && reasons[controller.EventReinjectFailed]
 	}, 10*time.Second, 100*time.Millisecond, "the Events were not recorded")
 }
 

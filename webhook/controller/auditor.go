@@ -225,7 +225,7 @@ func (a *Auditor) reinject(ctx context.Context, ds *appsv1.DaemonSet) bool {
 		return fail("re-applying the DaemonSet failed: %v", err)
 	}
 	if ds.Annotations[names.StatusAnnotation] == before {
-		return fail("re-applied, but the webhook did not inject it anew (is the webhook serving another version?)")
+		return fail("re-applied, but the webhook did not inject it anew (is its webhook configuration installed, and serving this version?)")
 	}
 	a.Events.Eventf(ds, nil, corev1.EventTypeNormal, EventReinjected, "Reinject",
 		"re-applied through the API server so that the webhook injects it as version %q does", a.Inject.Version)
