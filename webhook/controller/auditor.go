@@ -133,10 +133,14 @@ func (a *Auditor) Once(ctx context.Context) (int, error) {
 		}
 	}
 	a.reportConfigMaps(rep)
-	if len(errs) > 0 {
+	switch len(errs) {
+	case 0:
+		return reinjected, nil
+	case 1:
+		return reinjected, fmt.Errorf("publish audit: %w", errs[0])
+	default:
 		return reinjected, fmt.Errorf("publish audit: %w (and %d more)", errs[0], len(errs)-1)
 	}
-	return reinjected, nil
 }
 
 // publish writes ds's audit annotation and Events when its findings changed.
