@@ -41,12 +41,21 @@ func TestKustomizeApplyDelete(t *testing.T) {
 	assert.Equal(t, written, cp.secretData(t), "a re-apply keeps the CA and certificate the server wrote")
 	assert.NoError(t, caBundles(t, cp, written[certs.BundleKey]), "a re-apply keeps the caBundle the server wrote")
 
+	// Why the README deletes them first: kubectl deletes in the build's order, and kustomize puts
+	// the webhook configurations last.
+	objects := kustomize(t, dir).objects
+	var last []string
+	for _, o := range objects[len(objects)-2:] {
+		last = append(last, o.GetKind())
+	}
+	assert.ElementsMatch(t, []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}, last)
+
 	_, stderr, err = cp.run(t, "", "delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "metrics-proxy")
 	require.NoError(t, err, stderr)
 	// --wait=false: envtest runs no namespace controller to finish the Namespace's deletion.
 	_, stderr, err = cp.run(t, "", "delete", "-k", dir, "--ignore-not-found", "--wait=false")
 	require.NoError(t, err, stderr)
 
-	cp.assertNothingLeft(t, kustomize(t, dir).objects)
+	cp.assertNothingLeft(t, objects)
 	require.NoError(t, cp.client.Create(t.Context(), plainDaemonSet(ns)), "a DaemonSet in the formerly enabled namespace")
 }
