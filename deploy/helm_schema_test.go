@@ -49,6 +49,22 @@ func TestChartSchemaRejects(t *testing.T) {
 	}
 }
 
+// TestChartRejectsContradictions: values the schema cannot judge alone fail the render with a
+// message that says what to do.
+func TestChartRejectsContradictions(t *testing.T) {
+	cases := []struct{ name, values, want string }{
+		{"caBundle outside files mode", "certificate: {caBundle: Q0EK}",
+			"certificate.caBundle is for files mode only: in self-signed mode the caBundle is kept current for you"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := helmRender(t, Namespace, tc.values)
+			require.Error(t, err, "values %q are accepted", tc.values)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
 // TestChartLint is `helm lint --strict` through the SDK, for the defaults and each mode: no
 // warning, no error (information messages such as "icon is recommended" are allowed).
 func TestChartLint(t *testing.T) {

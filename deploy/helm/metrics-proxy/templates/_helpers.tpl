@@ -45,6 +45,9 @@ namespaceSelector:
 What every webhook entry shares, for the server's path. Call with (dict "root" $ "path" "/...").
 */}}
 {{- define "metrics-proxy.webhookCommon" -}}
+{{- if and .root.Values.certificate.caBundle (ne .root.Values.certificate.mode "files") }}
+{{- fail (printf "certificate.caBundle is for files mode only: in %s mode the caBundle is kept current for you; unset it or set certificate.mode=files" .root.Values.certificate.mode) }}
+{{- end }}
 admissionReviewVersions: [v1]
 sideEffects: None
 failurePolicy: Fail
