@@ -196,3 +196,38 @@ func plainDaemonSet(namespace string) *appsv1.DaemonSet {
 		},
 	}
 }
+
+// TestChartServerSideDryRun applies renders the parity test does not cover (every option on, in
+// another namespace; files mode with a caBundle) to a real API server with `kubectl apply
+// --server-side --dry-run=server`: strict field validation, defaulting and admission (Pod
+// Security restricted included) accept every object, without a warning.
+func TestChartServerSideDryRun(t *testing.T) {
+	cp := startControlPlane(t)
+	for _, tc := range []struct{ namespace, values string }{
+		{"ops", `
+replicaCount: 1
+excludedNamespaces: [kube-system, kube-public, kube-node-lease]
+networkPolicy: {enabled: true}
+scraperRBAC: {enabled: true}
+extraArgs: [--log-format=text]
+podAnnotations: {example.com/team: observability}
+tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}]
+policy: {enforcement: Warn, allowedMethods: [GET], exemptNamespaces: [sandbox]}`},
+		{Namespace, "certificate: {mode: files, caBundle: Q0EK}"},
+	} {
+		t.Run(tc.namespace, func(t *testing.T) {
+			for _, args := range [][]string{{"create", "namespace", tc.namespace},
+				{"label", "namespace", tc.namespace, "pod-security.kubernetes.io/enforce=restricted"},
+				{"-n", tc.namespace, "create", "serviceaccount", serviceAccount}} {
+				_, stderr, err := cp.run(t, "", args...)
+				require.NoError(t, err, stderr)
+			}
+			b := mustRender(t, tc.namespace, tc.values)
+			stdout, stderr, err := cp.run(t, string(b.yaml), "apply", "--server-side", "--dry-run=server", "-f", "-")
+			require.NoError(t, err, stderr)
+			assert.Empty(t, strings.TrimSpace(stderr), "no warnings")
+			assert.Len(t, strings.Split(strings.TrimSpace(stdout), "\n"), len(b.objects), stdout)
+			cp.assertPodAdmitted(t, b)
+		})
+	}
+}
