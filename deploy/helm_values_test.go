@@ -49,6 +49,12 @@ tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, eff
 		assert.True(t, ok, "several replicas keep their PodDisruptionBudget")
 	})
 
+	t.Run("null removes a default resource", func(t *testing.T) {
+		_, c := deployment(t, mustRender(t, Namespace, "resources: {limits: {cpu: null}}"))
+		assert.NotContains(t, c.Resources.Limits, corev1.ResourceCPU)
+		assert.Contains(t, c.Resources.Limits, corev1.ResourceMemory)
+	})
+
 	t.Run("one replica has no PodDisruptionBudget that would block drains", func(t *testing.T) {
 		_, ok := mustRender(t, Namespace, "replicaCount: 1").find("PodDisruptionBudget", "metrics-proxy")
 		assert.False(t, ok)
