@@ -35,7 +35,7 @@ func (cp *controlPlane) applyForReal(t *testing.T, b *built, skip ...string) {
 
 // TestSelfSignedRBACSuffices installs the self-signed overlay for real and runs the server's
 // self-signed certificate source as its ServiceAccount, configured by the Deployment's flags:
-// with only the overlay's RBAC it creates its Secret and becomes ready, its caBundle in both
+// with only the overlay's RBAC it fills its Secret and becomes ready, its caBundle in both
 // webhook configurations. (TestCertManagerCAInjection runs the webhook server itself as the
 // ServiceAccount, on the base's RBAC.)
 func TestSelfSignedRBACSuffices(t *testing.T) {

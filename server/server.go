@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/webhook/controller"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
@@ -42,6 +44,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
+	// Controllers, when set, adds the day-two controllers (rollouts, audit, re-injection; see
+	// webhook/controller), which run on the leader only; Inject and the policy come from here.
+	Controllers *controller.Options
 }
 
 // errNoCerts is returned by New when Options.Certs is nil.
@@ -78,6 +83,8 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// serve exits when the manager stops: the next leader need not wait out the lease.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -102,6 +109,13 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	// GetWebhookServer, not hook: the manager runs the server only once it has been asked for it.
 	admission.Register(mgr.GetWebhookServer(), admission.Options{Inject: o.Inject, Reader: mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(), Policies: policies})
+	if o.Controllers != nil {
+		c := *o.Controllers
+		c.Inject, c.Policies = o.Inject, policies
+		if err := controller.Setup(context.Background(), mgr, c); err != nil {
+			return nil, err
+		}
+	}
 	return mgr, nil
 }
 

@@ -67,6 +67,8 @@ func TestCLIErrors(t *testing.T) {
 		{"render: unknown prometheus", []string{"render", "--prometheus", "kps"}, "", exitUsage, []string{"prometheus", `"kps"`, "operator", "scrape-config"}},
 		{"serve: a bad flag before any cluster", []string{"serve", "--cert-mode", "bogus", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
 			[]string{"--cert-mode", "bogus"}},
+		{"serve: a bad --reinject before any cluster", []string{"serve", "--reinject", "always", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--reinject", `"always": want off or stale`}},
 		{"serve: a bad log format before any cluster", []string{"serve", "--log-format", "xml", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
 			[]string{"--log-format", "xml"}},
 		{"unknown command", []string{"frobnicate"}, "", exitUsage, []string{"frobnicate"}},

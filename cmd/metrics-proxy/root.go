@@ -14,8 +14,10 @@ func newRootCommand(version string, stdin io.Reader, stdout, stderr io.Writer) *
 		Long: `metrics-proxy completes DaemonSet stubs into an HAProxy proxy that exposes the control plane's
 localhost-only metrics (kube-proxy, kube-controller-manager, kube-scheduler, etcd) on the node IP,
 and nothing but /metrics. "serve" runs the admission webhook; "inject", "validate" and "render" do
-the same work offline, for GitOps and CI, through the same code; "proxy-cert" writes a proxy pod's
-per-node frontend certificate (its init container runs it); "version" prints the version.`,
+the same work offline, for GitOps and CI, through the same code; "audit" and "explain" read a live
+cluster and report what today's policy and injection say about the existing objects; "proxy-cert"
+writes a proxy pod's per-node frontend certificate (its init container runs it); "version" prints
+the version.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -24,7 +26,7 @@ per-node frontend certificate (its init container runs it); "version" prints the
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(version), newInjectCommand(version), newValidateCommand(version), newRenderCommand(), newProxyCertCommand(), newVersionCommand(version))
+	root.AddCommand(newServeCommand(version), newInjectCommand(version), newValidateCommand(version), newRenderCommand(), newAuditCommand(version), newExplainCommand(version), newProxyCertCommand(), newVersionCommand(version))
 	return root
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/server"
+	"github.com/metrics-proxy/injector/webhook/controller"
 )
 
 // serveFlags are the flags of `metrics-proxy serve`.
@@ -23,6 +24,8 @@ type serveFlags struct {
 	server                server.Options
 	certMode              string
 	certs                 certs.Options
+	reinject              string
+	controllers           controller.Options
 }
 
 // newServeCommand is `metrics-proxy serve`.
@@ -42,6 +45,9 @@ func newServeCommand(version string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--cert-mode: %w", err)
 			}
+			if f.controllers.Reinject, err = controller.ParseReinjectMode(f.reinject); err != nil {
+				return fmt.Errorf("--reinject: %w", err)
+			}
 			ctrl.SetLogger(logger)
 			cfg, err := restConfig(f.kubeconfig)
 			if err != nil {
@@ -50,6 +56,8 @@ func newServeCommand(version string) *cobra.Command {
 			o := f.server
 			o.Inject.Version = version
 			o.Logger = logger
+			o.Controllers = &f.controllers
+			o.LeaderElectionNamespace = f.certs.Secret.Namespace
 			if o.Certs, err = certs.New(mode, f.certs, cfg); err != nil {
 				return err
 			}
@@ -69,7 +77,7 @@ func newServeCommand(version string) *cobra.Command {
 	fs.StringVar(&f.certMode, "cert-mode", string(certs.ModeFiles), "serving certificate: files (--cert-dir, reloaded on change), cert-manager (its Secret mounted at --cert-dir) or self-signed (kept in --cert-secret)")
 	fs.StringVar(&f.certs.Dir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (written in self-signed mode)")
 	fs.StringVar(&f.certs.Secret.Name, "cert-secret", "metrics-proxy-webhook-tls", "self-signed: the Secret that keeps the CA and the serving certificate")
-	fs.StringVar(&f.certs.Secret.Namespace, "namespace", envOr("POD_NAMESPACE", "metrics-proxy-system"), "self-signed: the namespace of the Secret and the Service")
+	fs.StringVar(&f.certs.Secret.Namespace, "namespace", envOr("POD_NAMESPACE", "metrics-proxy-system"), "the namespace of the leader election Lease and, self-signed, of the Secret and the Service")
 	fs.StringVar(&f.certs.Service, "service", "metrics-proxy-webhook", "self-signed: the Service the API server calls, the serving certificate's DNS name")
 	fs.StringVar(&f.certs.WebhookConfiguration, "webhook-configuration", "metrics-proxy", "self-signed: the webhook configurations whose caBundle is kept current")
 	fs.StringVar(&f.server.Host, "host", "", "address the webhook server listens on; empty: all")
@@ -79,6 +87,10 @@ func newServeCommand(version string) *cobra.Command {
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
 	addDefaultImageFlag(cmd, &f.server.Inject.DefaultImage)
 	addProxyCertImageFlag(cmd, &f.server.Inject.InjectorImage)
+	fs.BoolVar(&f.server.LeaderElection, "leader-elect", true, "elect one leader among the replicas (a Lease in --namespace) to run the day-two controllers; the webhooks serve on every replica")
+	fs.StringVar(&f.server.LeaderElectionID, "leader-election-id", "metrics-proxy", "name of the leader election Lease")
+	fs.StringVar(&f.reinject, "reinject", string(controller.ReinjectOff), "off: the audit only reports stale proxies; stale: it also re-applies them through the API server so that the webhook injects them anew")
+	fs.DurationVar(&f.controllers.AuditInterval, "audit-interval", controller.DefaultAuditInterval, "time between two audits of the existing proxies, DaemonSets and ConfigMaps")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
 	return cmd

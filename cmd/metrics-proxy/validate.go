@@ -46,6 +46,7 @@ func (f finding) String() string {
 type validateOptions struct {
 	policyFile, output   string
 	recursive, nsEnabled bool
+	maxViolations        int
 	inject               inject.Config
 }
 
@@ -53,7 +54,7 @@ type validateOptions struct {
 func newValidateCommand(version string) *cobra.Command {
 	o := validateOptions{inject: inject.Config{Version: version}}
 	cmd := &cobra.Command{
-		Use:   "validate [--policy FILE] [-o text|json] [-R] FILE|DIR...",
+		Use:   "validate [--policy FILE] [-o text|json] [-R] [--max-violations N] FILE|DIR...",
 		Short: "Check haproxy.cfg files and YAML (ConfigMaps, DaemonSets, Lists) against the policy, as the validating webhook does",
 		Long: `Checks every file against the policy (the built-in default, or --policy), as the cluster would
 admit it. Files named *.yaml, *.yml or *.json (or "-", standard input) are Kubernetes manifests,
@@ -62,7 +63,8 @@ inject: DaemonSets without their own metrics-proxy.io/inject label count as prox
 --namespace-enabled), then every ConfigMap holding haproxy.cfg and every proxy DaemonSet (with
 the ConfigMap it mounts, which must be among the inputs) is checked. Any other file is an
 haproxy.cfg. Directories need -R, which reads their manifests and *.cfg files. One line per
-violation, each once; the number of objects checked on standard error.
+violation, each once, the first --max-violations of them (0: all) and then how many more there
+are; the number of objects checked on standard error.
 Exit status: 0 compliant, 1 violations, 2 usage or I/O error, or nothing to check.`,
 		Example: "  metrics-proxy validate haproxy.cfg\n  metrics-proxy validate --policy policy.yaml -o json -R deploy/\n" +
 			"  kubectl get configmaps,daemonsets -A -o yaml | metrics-proxy validate -",
@@ -74,6 +76,7 @@ Exit status: 0 compliant, 1 violations, 2 usage or I/O error, or nothing to chec
 	cmd.Flags().StringVar(&o.policyFile, "policy", "", "policy file; default: the built-in policy")
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().BoolVarP(&o.recursive, "recursive", "R", false, "read directories: their *.yaml, *.yml, *.json and *.cfg files, recursively")
+	cmd.Flags().IntVar(&o.maxViolations, "max-violations", policy.DefaultMaxViolations, "list at most this many violations, then how many more there are (0: all)")
 	cmd.Flags().BoolVar(&o.nsEnabled, "namespace-enabled", false, "check DaemonSets without their own metrics-proxy.io/inject label as proxies, as in a namespace labelled metrics-proxy.io/injection: enabled")
 	addDefaultImageFlag(cmd, &o.inject.DefaultImage)
 	addProxyCertImageFlag(cmd, &o.inject.InjectorImage)
@@ -85,6 +88,9 @@ func runValidate(cmd *cobra.Command, o validateOptions, args []string) error {
 	if o.output != "text" && o.output != "json" {
 		return fmt.Errorf("-o %q: want text or json", o.output)
 	}
+	if o.maxViolations < 0 {
+		return fmt.Errorf("--max-violations %d: want 0 (all) or more", o.maxViolations)
+	}
 	p, err := loadPolicy(o.policyFile)
 	if err != nil {
 		return err
@@ -94,24 +100,28 @@ func runValidate(cmd *cobra.Command, o validateOptions, args []string) error {
 		return err
 	}
 	var all []finding
-	checked := 0
+	checked, total := 0, 0
 	for _, file := range files {
-		found, n, err := validateFile(cmd, file, p, o)
+		found, n, more, err := validateFile(cmd, file, p, o)
 		if err != nil {
 			return err
 		}
 		all = append(all, found...)
 		checked += n
+		total += len(found) + more
 	}
-	if err := printFindings(cmd.OutOrStdout(), o.output, all); err != nil {
+	if o.maxViolations > 0 && len(all) > o.maxViolations {
+		all = all[:o.maxViolations]
+	}
+	if err := printFindings(cmd.OutOrStdout(), o.output, all, total-len(all)); err != nil {
 		return err
 	}
 	summary := fmt.Sprintf("checked %s in %s", countOf(checked, "object"), countOf(len(files), "file"))
 	switch {
 	case checked == 0:
 		return fmt.Errorf("%s: nothing to check (no haproxy.cfg, no ConfigMap holding one, no proxy DaemonSet)", summary)
-	case len(all) > 0:
-		return &exitError{code: exitRejected, err: fmt.Errorf("%s: %s", summary, countOf(len(all), "policy violation"))}
+	case total > 0:
+		return &exitError{code: exitRejected, err: fmt.Errorf("%s: %s", summary, countOf(total, "policy violation"))}
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "metrics-proxy: %s: compliant\n", summary)
 	return nil
@@ -167,28 +177,34 @@ func loadPolicy(file string) (*policy.Policy, error) {
 }
 
 // validateFile checks one file, a manifest or an haproxy.cfg by its name, and returns its
-// findings and how many objects it checked.
-func validateFile(cmd *cobra.Command, file string, p *policy.Policy, o validateOptions) ([]finding, int, error) {
+// first --max-violations findings, how many objects it checked and how many more findings it
+// left out.
+func validateFile(cmd *cobra.Command, file string, p *policy.Policy, o validateOptions) ([]finding, int, int, error) {
 	if isManifest(file) {
-		return validateManifest(cmd, file, p, o)
+		found, n, err := validateManifest(cmd, file, p, o)
+		if o.maxViolations > 0 && len(found) > o.maxViolations {
+			return found[:o.maxViolations], n, len(found) - o.maxViolations, err
+		}
+		return found, n, 0, err
 	}
 	in, name, closeIn, err := openInput(cmd, file)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	defer closeIn()
 	text, err := io.ReadAll(io.LimitReader(in, manifest.MaxDocumentSize+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: read: %w", name, err)
+		return nil, 0, 0, fmt.Errorf("%s: read: %w", name, err)
 	}
 	if len(text) > manifest.MaxDocumentSize {
-		return nil, 0, fmt.Errorf("%s: larger than %d bytes", name, manifest.MaxDocumentSize)
+		return nil, 0, 0, fmt.Errorf("%s: larger than %d bytes", name, manifest.MaxDocumentSize)
 	}
+	vs, more := policy.ValidateConfigN(text, p, o.maxViolations)
 	var out []finding
-	for _, v := range policy.ValidateConfig(text, p) {
+	for _, v := range vs {
 		out = append(out, finding{File: name, Source: v.Source, Line: v.Line, Rule: string(v.Rule), Message: v.Message})
 	}
-	return out, 1, nil
+	return out, 1, more, nil
 }
 
 // validateManifest checks the objects of one manifest file, Lists expanded.
@@ -222,8 +238,9 @@ func isManifest(file string) bool {
 	return file == "-"
 }
 
-// printFindings writes findings as text lines or one JSON array.
-func printFindings(w io.Writer, format string, findings []finding) error {
+// printFindings writes findings as text lines and a last line saying how many more there are,
+// or as one JSON array (the exit status's message on standard error gives the total).
+func printFindings(w io.Writer, format string, findings []finding, more int) error {
 	if format == "json" {
 		if findings == nil {
 			findings = []finding{}
@@ -237,6 +254,11 @@ func printFindings(w io.Writer, format string, findings []finding) error {
 	}
 	for _, f := range findings {
 		if _, err := fmt.Fprintln(w, f.String()); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	if more > 0 {
+		if _, err := fmt.Fprintln(w, policy.More(more)+" (--max-violations 0 lists all)"); err != nil {
 			return fmt.Errorf("write: %w", err)
 		}
 	}

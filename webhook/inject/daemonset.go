@@ -20,6 +20,11 @@ type Config struct {
 	// InjectorImage is the metrics-proxy image the proxy-cert init container runs;
 	// names.DefaultInjectorImage if empty.
 	InjectorImage string
+	// ConfigHash is ConfigHash of the ConfigMap the DaemonSet mounts, which the caller looked up
+	// (the injector itself reads nothing); it becomes the pod template's
+	// metrics-proxy.io/config-hash. Empty leaves that annotation as it is (the offline CLI, or a
+	// ConfigMap that does not exist yet).
+	ConfigHash string
 }
 
 // OptedOut reports whether ds carries metrics-proxy.io/inject: "false".
@@ -66,6 +71,7 @@ func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 	if !tolerated(spec.Tolerations) {
 		spec.Tolerations = append(spec.Tolerations, Toleration())
 	}
+	setConfigHash(ds, cfg.ConfigHash)
 
 	status, err := statusOf(ds, cfg.Version)
 	if err != nil {
