@@ -39,8 +39,43 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The Prometheus part needs node addresses the API server accepts in EndpointSlices (not
+	// loopback): the demo runs itself again in a network namespace of its own.
+	if !seed.InNetns() {
+		return inNetns(ctx, out)
+	}
+	if err := seed.NetnsSetup(); err != nil {
+		return err
+	}
 	// METRICS_PROXY_BIN: a metrics-proxy binary for the proxy-cert init container; else built.
 	_, err = seed.Run(ctx, seed.Options{Assets: assets, HAProxy: haproxy, Prometheus: prom,
 		MetricsProxy: os.Getenv("METRICS_PROXY_BIN"), Out: out})
 	return err
+}
+
+// inNetns runs this program again in a new network namespace, passing its output through and an
+// interrupt on; it returns context.Canceled when interrupted.
+func inNetns(ctx context.Context, out io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd, err := seed.NetnsCommand(self)
+	if err != nil {
+		return fmt.Errorf("%w (the demo's Prometheus part runs its nodes in a network namespace)", err)
+	}
+	cmd.Stdout, cmd.Stderr = out, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		_ = cmd.Process.Signal(os.Interrupt)
+		<-done
+		return ctx.Err()
+	}
 }

@@ -18,13 +18,18 @@ var plainClient = &http.Client{
 	Transport: &http.Transport{Proxy: nil, DialContext: loopbackDial, DisableKeepAlives: true},
 }
 
-// loopbackDial dials only loopback addresses: the scenario sends nothing off this machine.
+// localIPs are the node addresses UseNodeIPs added: local addresses of the scenario's own
+// network namespace, as private as loopback.
+var localIPs = map[string]bool{}
+
+// loopbackDial dials only loopback addresses (and localIPs): the scenario sends nothing off this
+// machine.
 func loopbackDial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() && !localIPs[host] {
 		return nil, fmt.Errorf("dial %s: the scenario talks to loopback addresses only", addr)
 	}
 	return (&net.Dialer{Timeout: 2 * time.Second}).DialContext(ctx, network, addr)

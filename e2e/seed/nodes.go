@@ -14,18 +14,31 @@ import (
 	"github.com/metrics-proxy/injector/webhook/names"
 )
 
-// The two nodes of the scenario, on loopback addresses other than the components' 127.0.0.1.
+// The two nodes of the scenario, on loopback addresses other than the components' 127.0.0.1, or
+// on the addresses UseNodeIPs gives (inside a network namespace of the scenario's own).
 const (
 	// ControlPlaneNode is tainted node-role.kubernetes.io/control-plane:NoSchedule; its
 	// InternalIP is NodeIP, where the proxy binds.
 	ControlPlaneNode = "control-plane-1"
-	// NodeIP is the control-plane node's InternalIP: what status.hostIP gives its pods.
-	NodeIP = dataplane.DefaultNodeIP
 	// WorkerNode is an untainted node at WorkerIP.
 	WorkerNode = "worker-1"
+)
+
+var (
+	// NodeIP is the control-plane node's InternalIP: what status.hostIP gives its pods.
+	NodeIP = dataplane.DefaultNodeIP
 	// WorkerIP is the worker's InternalIP.
 	WorkerIP = "127.0.0.3"
 )
+
+// UseNodeIPs makes the scenario's nodes controlPlane and worker instead of loopback addresses:
+// the API server refuses loopback addresses in EndpointSlices, so the Prometheus proof runs in a
+// network namespace of its own where these addresses are local (see NetnsSetup). The scenario
+// dials them like loopback addresses. Call it before Run, once.
+func UseNodeIPs(controlPlane, worker string) {
+	NodeIP, WorkerIP = controlPlane, worker
+	localIPs[controlPlane], localIPs[worker] = true, true
+}
 
 // nodeSpec is a Node to register.
 type nodeSpec struct {

@@ -137,6 +137,7 @@ func (r *run) applyKPS(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		_, _ = r.kubectl(ctx, "", "get", "endpointslices,services", "-n", "kube-system", "-o", "yaml")
 		return err
 	}
 	_, err = r.kubectl(ctx, "", "get", "endpointslices", "-n", "kube-system")

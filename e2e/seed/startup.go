@@ -43,6 +43,9 @@ func (r *run) startAPIServer(ctx context.Context) error {
 				env.ControlPlane.Etcd = &envtest.Etcd{}
 			}
 			env.ControlPlane.Etcd.Configure().Set("listen-metrics-urls", EtcdMetricsURL)
+			if localIPs[NodeIP] { // in a network namespace without a default route to guess it from
+				env.ControlPlane.GetAPIServer().Configure().Set("advertise-address", NodeIP)
+			}
 		},
 	})
 	if err != nil {
