@@ -40,7 +40,7 @@ func componentPods() []*corev1.Pod {
 				Labels: map[string]string{"k8s-app": "kube-proxy"}},
 			Spec: corev1.PodSpec{
 				NodeName: node, HostNetwork: true, PriorityClassName: "system-node-critical",
-				Containers: []corev1.Container{{Name: "kube-proxy", Image: "registry.k8s.io/kube-proxy:v1.37.2"}},
+				Containers:  []corev1.Container{{Name: "kube-proxy", Image: "registry.k8s.io/kube-proxy:v1.37.2"}},
 				Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
 			},
 		})
