@@ -11,11 +11,11 @@ import (
 // Grants of the server's ServiceAccount, one "SCOPE GROUP/RESOURCE[/NAME] VERB" each, SCOPE
 // being "cluster" or the Role's namespace. Nothing else may be granted.
 var (
-	// baseGrants are needed in every mode: the Pod Security warning's Namespace cache and the
-	// DaemonSet validator's ConfigMap look-up.
+	// baseGrants are needed in every mode: the Namespace cache, the DaemonSet validator's
+	// ConfigMap look-up and the ConfigMap validator's list of a namespace's proxy DaemonSets.
 	baseGrants = []string{
 		"cluster /namespaces get", "cluster /namespaces list", "cluster /namespaces watch",
-		"cluster /configmaps get",
+		"cluster /configmaps get", "cluster apps/daemonsets list",
 	}
 	// selfSignedGrants keep the CA Secret and the caBundle of our own configurations, by name
 	// where RBAC can narrow it (not create).
