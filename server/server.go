@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 
@@ -40,6 +39,11 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionID        string
 	LeaderElectionNamespace string
+	// ClientCAFile, when set, makes the webhook server require a client certificate signed by a
+	// CA in this PEM file (the API server's, configured through its admission configuration).
+	ClientCAFile string
+	// MaxInFlight bounds the reviews processed at once; 0 means DefaultMaxInFlight.
+	MaxInFlight int
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
 }
@@ -48,9 +52,9 @@ type Options struct {
 var errNoCerts = errors.New("no certificate source: set Options.Certs (certs.New)")
 
 // New assembles the controller-runtime manager that `metrics-proxy serve` runs: the webhook
-// server with every handler registered, the metrics server (controller-runtime's metrics and
-// ours), /healthz (alive) and /readyz (ready once the certificate is loaded and the webhook
-// server serves TLS). An invalid policy file is an error before anything talks to a cluster.
+// server with every handler registered (bounded: see webhookServer), the metrics server
+// (controller-runtime's metrics and ours), /healthz (alive) and /readyz (ready while the
+// certificate is loaded, the webhook server serves TLS and the API server answers). An invalid policy file is an error before anything talks to a cluster.
 func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if o.Certs == nil {
 		return nil, errNoCerts
@@ -64,8 +68,11 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		port = webhook.DefaultPort
 	}
 	source := o.Certs
-	hook := webhook.NewServer(webhook.Options{Host: o.Host, Port: port,
-		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.GetCertificate = source.GetCertificate }}})
+	hook := newWebhookServer(o.Host, port, source.GetCertificate, o.ClientCAFile, o.MaxInFlight, o.Logger)
+	api, err := newAPIReachability(cfg)
+	if err != nil {
+		return nil, err
+	}
 	probes := o.HealthProbeBindAddress
 	if probes == "" {
 		probes = "0"
@@ -90,6 +97,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	}
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("apiserver", api.Check); err != nil {
+		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	if err := mgr.Add(api); err != nil {
+		return nil, fmt.Errorf("add API server probe: %w", err)
 	}
 	if err := mgr.Add(everyReplica(source.Start)); err != nil {
 		return nil, fmt.Errorf("add certificate source: %w", err)

@@ -44,6 +44,9 @@ func newServeCommand() *cobra.Command {
 				return fmt.Errorf("--cert-mode: %w", err)
 			}
 			ctrl.SetLogger(logger)
+			if err := setMemoryLimit(logger, os.Getenv); err != nil {
+				return err
+			}
 			cfg, err := restConfig(f.kubeconfig)
 			if err != nil {
 				return err
@@ -77,6 +80,8 @@ func newServeCommand() *cobra.Command {
 	fs.IntVar(&f.server.Port, "port", 9443, "port of the webhook server")
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
+	fs.StringVar(&f.server.ClientCAFile, "client-ca-file", "", "PEM file of the CA that signs the API server's client certificate; when set, the webhook server requires and verifies one")
+	fs.IntVar(&f.server.MaxInFlight, "max-in-flight", server.DefaultMaxInFlight, "admission reviews processed at once; one more waits a second for a slot, then gets 429")
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
 	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
