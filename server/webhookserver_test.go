@@ -88,7 +88,7 @@ func TestMalformedReviews(t *testing.T) {
 			`"data":{"haproxy.cfg":"listen l\n"},"spec":{"template":{"spec":{"containers":[]}}}}}}`
 	}
 	bodies := map[string]func(path string) string{
-		"an empty object":       func(string) string { return "{}" },
+		"an empty object": func(string) string { return "{}" },
 		"a review without request": func(string) string {
 			return `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`
 		},

@@ -2,9 +2,11 @@ package admission_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -242,6 +244,40 @@ func TestValidatingHandlers(t *testing.T) {
 		assert.Contains(t, msg, "... and 480 more violations")
 		assert.Less(t, len(msg), 32<<10)
 	})
+}
+
+// silentReader never answers: each read waits for its context to end, and records the deadline it
+// was given.
+type silentReader struct {
+	client.Reader
+	deadlines chan time.Duration
+}
+
+func (r silentReader) Get(ctx context.Context, _ client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	d, ok := ctx.Deadline()
+	if !ok {
+		r.deadlines <- -1
+		return errors.New("no deadline: the test would hang")
+	}
+	r.deadlines <- time.Until(d)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestPodSecurityLookupBounded: a namespace lookup that never answers costs the mutation at most
+// admission.AdvisoryTimeout, well inside the webhook's 5 s, and only the warning is lost.
+func TestPodSecurityLookupBounded(t *testing.T) {
+	reader := silentReader{deadlines: make(chan time.Duration, 1)}
+	h := &admission.DaemonSetInjector{Config: inject.Config{Version: "test"}, Namespaces: reader}
+	resp := h.Handle(context.Background(), cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "u", Kind: dsKind, Operation: admissionv1.Create, Namespace: "restricted", Name: "p",
+		Object: runtime.RawExtension{Raw: []byte(`{"metadata":{"name":"p"},"spec":{"template":{"spec":{"containers":[]}}}}`)}}})
+	assert.True(t, resp.Allowed)
+	assert.NotEmpty(t, resp.Patches, "injected")
+	assert.Empty(t, resp.Warnings, "the advisory warning is skipped")
+	d := <-reader.deadlines
+	assert.Positive(t, d, "the lookup had a deadline")
+	assert.LessOrEqual(t, d, admission.AdvisoryTimeout)
 }
 
 func injector(namespaces client.Reader) cradmission.Handler {
