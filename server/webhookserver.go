@@ -4,17 +4,24 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"strconv"
 	"sync/atomic"
 	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 )
@@ -32,8 +39,17 @@ const (
 	IdleTimeout = 60 * time.Second
 	// MaxHeaderBytes bounds the request headers.
 	MaxHeaderBytes = 64 << 10
-	// DefaultMaxInFlight is how many reviews are processed at once by default.
-	DefaultMaxInFlight = 8
+	// DefaultMaxInFlight is how many large reviews (over SmallReviewBytes) are processed at
+	// once by default; small ones, such as every proxy DaemonSet and its config, get
+	// SmallReviewShare times as many slots of their own, so that large ones never crowd them out.
+	DefaultMaxInFlight = 4
+	// SmallReviewBytes is the largest body of a small review (a proxy DaemonSet is about 5 KiB).
+	SmallReviewBytes = 64 << 10
+	// SmallReviewShare is how many more slots small reviews get than large ones.
+	SmallReviewShare = 8
+	// MaxReviewBytes is the largest body read: the API server sends at most an object and its old
+	// version, each under its own request limit (a ConfigMap holds at most 1 MiB).
+	MaxReviewBytes = 4 << 20
 	// InFlightWait is how long a review waits for a slot before it is refused.
 	InFlightWait = 1 * time.Second
 )
@@ -57,7 +73,8 @@ type webhookServer struct {
 	port         int
 	getCert      func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	clientCAFile string
-	slots        chan struct{}
+	slots        chan struct{} // large reviews
+	smallSlots   chan struct{} // reviews of at most SmallReviewBytes
 	logger       logr.Logger
 	started      atomic.Bool
 }
@@ -71,7 +88,8 @@ func newWebhookServer(host string, port int, getCert func(*tls.ClientHelloInfo) 
 	return &webhookServer{
 		Server: webhook.NewServer(webhook.Options{Host: host, Port: port, WebhookMux: http.NewServeMux()}),
 		host:   host, port: port, getCert: getCert, clientCAFile: clientCAFile,
-		slots: make(chan struct{}, maxInFlight), logger: logger.WithName("webhook-server"),
+		slots: make(chan struct{}, maxInFlight), smallSlots: make(chan struct{}, maxInFlight*SmallReviewShare),
+		logger: logger.WithName("webhook-server"),
 	}
 }
 
@@ -120,7 +138,7 @@ func (s *webhookServer) Start(ctx context.Context) error {
 		// Handshake failures and the like: one line each at debug level, never a flood.
 		ErrorLog: log.New(logWriter{s.logger.V(1)}, "", 0),
 	}
-	s.logger.Info("serving webhooks", "address", l.Addr().String(), "maxInFlight", cap(s.slots), "clientCA", s.clientCAFile)
+	s.logger.Info("serving webhooks", "address", l.Addr().String(), "maxInFlight", cap(s.slots), "maxSmallInFlight", cap(s.smallSlots), "clientCA", s.clientCAFile)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -137,30 +155,61 @@ func (s *webhookServer) Start(ctx context.Context) error {
 	return nil
 }
 
-// limit admits at most cap(s.slots) reviews at once; one more waits up to InFlightWait for a slot
-// and is then refused at once with 429 and a message that says why. A waiting review holds a
-// connection, not its body: the body is read only once a slot is taken.
+// limit admits at most cap(s.slots) large reviews and cap(s.smallSlots) small ones at once (by
+// Content-Length; a body of unknown length counts as large); one more waits up to InFlightWait
+// for a slot and is then refused at once with 429 and a message that says why. A waiting review
+// holds a connection, not its body: the body is read only once a slot is taken, and never beyond
+// MaxReviewBytes.
 func (s *webhookServer) limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slots, size := s.slots, "large"
+		if r.ContentLength >= 0 && r.ContentLength <= SmallReviewBytes {
+			slots, size = s.smallSlots, "small"
+		}
 		select {
-		case s.slots <- struct{}{}:
+		case slots <- struct{}{}:
 		default:
 			timer := time.NewTimer(InFlightWait)
 			defer timer.Stop()
 			select {
-			case s.slots <- struct{}{}:
+			case slots <- struct{}{}:
 			case <-timer.C:
 				rejectedReviews.WithLabelValues("in-flight").Inc()
-				s.logger.Info("review refused: too many in flight", "path", r.URL.Path, "maxInFlight", cap(s.slots), "remote", r.RemoteAddr)
-				http.Error(w, fmt.Sprintf("metrics-proxy: too many admission reviews in flight (at most %d); retry", cap(s.slots)), http.StatusTooManyRequests)
+				s.logger.Info("review refused: too many in flight", "path", r.URL.Path, "size", size, "maxInFlight", cap(slots), "remote", r.RemoteAddr)
+				tooMany(w, r, fmt.Sprintf("metrics-proxy: too many %s admission reviews in flight (at most %d); retry", size, cap(slots)))
 				return
 			case <-r.Context().Done():
 				return
 			}
 		}
-		defer func() { <-s.slots }()
+		defer func() { <-slots }()
+		r.Body = http.MaxBytesReader(w, r.Body, MaxReviewBytes)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// uidPattern finds a review's uid, which the API server writes first in the request.
+var uidPattern = regexp.MustCompile(`"request":\s*\{\s*"uid":\s*"([0-9a-zA-Z-]{1,64})"`)
+
+// tooMany refuses a review. When the uid is among the first bytes of the body (the API server
+// writes it there), the answer is an AdmissionReview that denies with code 429 and msg, which the
+// API server shows to the user; otherwise a plain 429 with msg.
+func tooMany(w http.ResponseWriter, r *http.Request, msg string) {
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(r.Body, head)
+	m := uidPattern.FindSubmatch(head[:n])
+	if m == nil {
+		http.Error(w, msg, http.StatusTooManyRequests)
+		return
+	}
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Response: &admissionv1.AdmissionResponse{UID: types.UID(m[1]), Allowed: false,
+			Result: &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusTooManyRequests,
+				Reason: metav1.StatusReasonTooManyRequests, Message: msg}},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(review)
 }
 
 // StartedChecker is ready once the server accepts TLS connections.

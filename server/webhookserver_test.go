@@ -176,33 +176,63 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// TestInFlightBound: beyond MaxInFlight reviews at once, one more is refused quickly with 429 and
-// a message that says why, and counted; once the slots free up, reviews are answered again.
+// TestInFlightBound: beyond MaxInFlight large reviews at once, one more is refused quickly with
+// 429 and a message that says why (as a denial the API server shows, when the review's uid comes
+// first as the API server writes it), and counted; small reviews, such as a proxy's, still get
+// through; once the slots free up, large reviews are answered again.
 func TestInFlightBound(t *testing.T) {
 	needControlPlane(t)
 	r := startServer(t, cfg, "", func(o *server.Options) { o.MaxInFlight = 2 })
 	c := r.client(nil)
-	// Two requests whose bodies never come hold both slots (the handler is reading them).
+	// Two large requests whose bodies never come hold both large slots (the handler reads them).
 	held := []interface{ Close() error }{
-		r.rawRequest(t, admission.ValidateConfigMapPath, 1000),
-		r.rawRequest(t, admission.ValidateDaemonSetPath, 1000),
+		r.rawRequest(t, admission.ValidateConfigMapPath, server.SmallReviewBytes+1),
+		r.rawRequest(t, admission.ValidateDaemonSetPath, server.SmallReviewBytes+1),
 	}
 	require.Eventually(t, func() bool {
 		return r.metricValue(t, "controller_runtime_webhook_requests_in_flight") == 2
 	}, 30*time.Second, 50*time.Millisecond, "the two held requests never took their slots")
 
-	status, body := r.post(t, c, admission.ValidateConfigMapPath, "{}")
-	assert.Equal(t, http.StatusTooManyRequests, status)
-	assert.Contains(t, body, "metrics-proxy: too many admission reviews in flight (at most 2); retry")
-	assert.Equal(t, 1.0, r.metricValue(t, `metrics_proxy_webhook_rejected_total{reason="in-flight"}`))
+	large := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"0d2c4b1e-1111-2222-3333-444455556666",` +
+		`"kind":{"group":"","version":"v1","kind":"ConfigMap"},"operation":"CREATE","object":{"data":{"a":"` +
+		strings.Repeat("x", server.SmallReviewBytes) + `"}}}}`
+	status, body := r.post(t, c, admission.ValidateConfigMapPath, large)
+	require.Equal(t, http.StatusOK, status, body)
+	var ar admissionv1.AdmissionReview
+	require.NoError(t, json.Unmarshal([]byte(body), &ar), body)
+	require.NotNil(t, ar.Response)
+	assert.Equal(t, "0d2c4b1e-1111-2222-3333-444455556666", string(ar.Response.UID))
+	assert.False(t, ar.Response.Allowed)
+	assert.Equal(t, int32(http.StatusTooManyRequests), ar.Response.Result.Code)
+	assert.Equal(t, "metrics-proxy: too many large admission reviews in flight (at most 2); retry", ar.Response.Result.Message)
+
+	status, body = r.post(t, c, admission.ValidateConfigMapPath, strings.Repeat(" ", server.SmallReviewBytes)+"{}")
+	assert.Equal(t, http.StatusTooManyRequests, status, "no uid to answer: a plain 429")
+	assert.Contains(t, body, "too many large admission reviews in flight")
+	assert.Equal(t, 2.0, r.metricValue(t, `metrics_proxy_webhook_rejected_total{reason="in-flight"}`))
+
+	status, body = r.post(t, c, admission.ValidateConfigMapPath, "{}")
+	assert.Equal(t, http.StatusOK, status, "a small review is answered meanwhile: %s", body)
 
 	for _, h := range held {
 		require.NoError(t, h.Close())
 	}
 	require.Eventually(t, func() bool {
-		status, _ := r.post(t, c, admission.ValidateConfigMapPath, "{}")
-		return status == http.StatusOK
+		status, body := r.post(t, c, admission.ValidateConfigMapPath, large)
+		return status == http.StatusOK && !strings.Contains(body, "too many")
 	}, 30*time.Second, 100*time.Millisecond, "the slots never freed up")
+}
+
+// TestOversizedReview: a body beyond MaxReviewBytes is not read to its end and gets an error.
+func TestOversizedReview(t *testing.T) {
+	needControlPlane(t)
+	r := startServer(t, cfg, "", nil)
+	status, body := r.post(t, r.client(nil), admission.MutateDaemonSetPath, `{"request":{"uid":"u","object":{"a":"`+strings.Repeat("x", server.MaxReviewBytes)+`"}}}`)
+	require.Equal(t, http.StatusOK, status, body)
+	var ar admissionv1.AdmissionReview
+	require.NoError(t, json.Unmarshal([]byte(body), &ar), body)
+	assert.False(t, ar.Response.Allowed)
+	assert.Equal(t, int32(http.StatusBadRequest), ar.Response.Result.Code, body)
 }
 
 // TestParallelReviewsWithinBound: more reviews than slots, sent at once, are all answered when

@@ -317,6 +317,7 @@ func TestCheckDaemonSetJSON(t *testing.T) {
 		{"deep nesting in an unknown field", `{"spec":{"future":` + strings.Repeat(`{"a":`, 65) + `1` + strings.Repeat("}", 65) + `}}`, "deeper than 64"},
 		{"brackets inside strings do not count", `{"metadata":{"annotations":{"a":"` + strings.Repeat(`[{\"`, 1000) + `"}}}`, ""},
 		{"not JSON is left to the decoder", `{"spec":`, ""},
+		{"a huge annotation", `{"metadata":{"annotations":{"a":"` + strings.Repeat("x", policy.MaxDaemonSetBytes) + `"}}}`, "a proxy is a few KiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

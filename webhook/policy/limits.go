@@ -18,6 +18,9 @@ const (
 	// MaxNesting is the deepest nesting of JSON objects and arrays an object may have (a
 	// DaemonSet with its managedFields needs about 20).
 	MaxNesting = 64
+	// MaxDaemonSetBytes is the largest DaemonSet, as JSON, a proxy may be (an injected one is
+	// about 5 KiB).
+	MaxDaemonSetBytes = 512 << 10
 )
 
 // CheckNesting returns a RuleObjectSize violation when the JSON text nests objects and arrays
@@ -60,10 +63,15 @@ type podShape struct {
 }
 
 // CheckDaemonSetJSON returns a RuleObjectSize violation for a DaemonSet, as JSON, that no proxy
-// needs: nesting deeper than MaxNesting, more than MaxContainers containers and init containers.
+// needs: larger than MaxDaemonSetBytes, nesting deeper than MaxNesting, more than MaxContainers
+// containers and init containers.
 // It runs before the DaemonSet is decoded, and costs a scan of the bytes; JSON it cannot read is
 // left to the decoder that follows (no violation).
 func CheckDaemonSetJSON(raw []byte) *Violation {
+	if len(raw) > MaxDaemonSetBytes {
+		return &Violation{Source: "object", Rule: RuleObjectSize, Message: fmt.Sprintf(
+			"the DaemonSet is %d bytes as JSON; a proxy is a few KiB, at most %d", len(raw), MaxDaemonSetBytes)}
+	}
 	if v := CheckNesting(raw); v != nil {
 		return v
 	}
