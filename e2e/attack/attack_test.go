@@ -185,8 +185,12 @@ func directReviews(ctx context.Context, t *testing.T, refused chan<- string) {
 				refused <- strconv.Itoa(resp.StatusCode)
 			case strings.Contains(out.String(), "object-size"):
 				refused <- "object-size"
+			case strings.Contains(out.String(), "metrics-proxy: too many large admission reviews in flight"):
+				refused <- "429"
 			case strings.Contains(out.String(), `"code":413`):
 				refused <- "413"
+			case strings.Contains(out.String(), `"code":400`) && strings.Contains(out.String(), "request body too large"):
+				refused <- "400"
 			default:
 				refused <- fmt.Sprintf("round %d: %.200s", round, out.String())
 			}
@@ -201,7 +205,7 @@ func answer(err error) string {
 		return "admitted"
 	case strings.Contains(err.Error(), "object-size"):
 		return "object-size"
-	case strings.Contains(err.Error(), "too many admission reviews in flight"):
+	case strings.Contains(err.Error(), "metrics-proxy: too many large admission reviews in flight"):
 		return "429"
 	}
 	return fmt.Sprintf("%.200s", err.Error())
