@@ -12,10 +12,12 @@ import (
 // being "cluster" or the Role's namespace. Nothing else may be granted.
 var (
 	// baseGrants are needed in every mode: the Namespace cache, the DaemonSet validator's
-	// ConfigMap look-up and the ConfigMap validator's list of a namespace's proxy DaemonSets.
+	// ConfigMap look-up, the ConfigMap validator's list of a namespace's proxy DaemonSets, and
+	// the reviews behind the authenticated /metrics.
 	baseGrants = []string{
 		"cluster /namespaces get", "cluster /namespaces list", "cluster /namespaces watch",
 		"cluster /configmaps get", "cluster apps/daemonsets list",
+		"cluster authentication.k8s.io/tokenreviews create", "cluster authorization.k8s.io/subjectaccessreviews create",
 	}
 	// selfSignedGrants keep the CA Secret and the caBundle of our own configurations, by name
 	// where RBAC can narrow it (not create).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -29,6 +31,10 @@ type Options struct {
 	Certs certs.Source
 	// MetricsBindAddress serves Prometheus /metrics; "0" turns it off, "" means ":8080".
 	MetricsBindAddress string
+	// MetricsSecure serves /metrics over HTTPS (a self-signed certificate, TLS 1.2 or later,
+	// HTTP/1.1), each request authenticated (TokenReview) and authorized (SubjectAccessReview
+	// of get on the non-resource URL /metrics) by the API server; false serves plain HTTP to all.
+	MetricsSecure bool
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" or "" turns them off.
 	HealthProbeBindAddress string
 	// PolicyFile is the policy file, watched for changes; empty means the default policy.
@@ -80,7 +86,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
 		WebhookServer:           hook,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  probes,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
@@ -124,4 +130,18 @@ func policySource(file string) (admission.PolicySource, error) {
 		return admission.StaticPolicy{P: policy.Default()}, nil
 	}
 	return NewPolicyFile(file)
+}
+
+// metricsOptions serves /metrics as Options say: plain, or over HTTPS behind the API server's
+// authentication and authorization.
+func metricsOptions(o Options) metricsserver.Options {
+	mo := metricsserver.Options{BindAddress: o.MetricsBindAddress}
+	if o.MetricsSecure {
+		mo.SecureServing = true
+		mo.FilterProvider = filters.WithAuthenticationAndAuthorization
+		mo.TLSOpts = []func(*tls.Config){func(c *tls.Config) {
+			c.MinVersion, c.CipherSuites, c.NextProtos = tls.VersionTLS12, cipherSuites, []string{"http/1.1"}
+		}}
+	}
+	return mo
 }
