@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/admission"
@@ -81,4 +82,16 @@ func clientCert(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey) tls
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	require.NoError(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestClientCertificateThroughAPIServer: the API server, given a client certificate for webhooks
+// in its admission configuration, reaches a webhook server that requires one signed by that CA.
+func TestClientCertificateThroughAPIServer(t *testing.T) {
+	needControlPlane(t)
+	r := startServer(t, cfg, "", func(o *server.Options) { o.ClientCAFile = apiClientCAFile })
+	c, err := client.New(cfg, client.Options{})
+	require.NoError(t, err)
+	registerWebhooks(t, c, r) // waits until a stub is injected through the API server
+	_, err = r.client(nil).Post("https://"+r.addr+admission.ValidateConfigMapPath, "application/json", nil)
+	require.Error(t, err, "and it answers no one else")
 }
