@@ -75,7 +75,7 @@ func CheckDaemonSetJSON(raw []byte) *Violation {
 	if v := CheckNesting(raw); v != nil {
 		return v
 	}
-	var shape podShape
+	var shape podShape // case-sensitive like the decoder that follows: "Containers" cannot hide a count
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &shape); err != nil {
 		return nil
 	}
