@@ -1,3 +1,9 @@
+//go:build !race
+
+// The server under attack is another process, built without the race detector; in this process
+// the detector would only slow the attack's own encoding of 5,000-container DaemonSets about
+// tenfold, stealing the CPU the API server and serve share on a small machine.
+
 package attack
 
 import (
@@ -124,7 +130,7 @@ probe:
 	assert.Empty(t, failures, "an ordinary proxy DaemonSet must be admitted during the attack")
 	assert.Less(t, peak, int64(memoryLimit), "serve must stay under its container's memory limit")
 	for r := range reasons {
-		assert.Contains(t, []string{"object-size", "400", "413", "429"}, r, "every attack is refused by a bound")
+		assert.Contains(t, []string{"object-size", "400", "413", "429", "closed"}, r, "every attack is refused by a bound")
 	}
 	select {
 	case <-serve.done:
@@ -205,8 +211,12 @@ func directReviews(ctx context.Context, t *testing.T, refused chan<- string) {
 			}
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := hc.Do(req)
+			if err != nil && len(body) > 1<<20 {
+				refused <- "closed" // the server stopped reading at its body cap and closed the connection
+				continue
+			}
 			if err != nil {
-				refused <- "transport error"
+				refused <- err.Error()
 				continue
 			}
 			var out bytes.Buffer
