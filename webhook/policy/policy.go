@@ -42,6 +42,18 @@ type Policy struct {
 	AllowedImages []string
 	// ExemptNamespaces are namespaces whose objects the webhook does not validate.
 	ExemptNamespaces []string
+	// AllowedContainers are the containers and init containers a proxy pod may run beside the
+	// injected haproxy container, each by exact name and image pattern (as AllowedImages);
+	// default none.
+	AllowedContainers []AllowedContainer
+}
+
+// AllowedContainer is one container a proxy pod may run beside haproxy.
+type AllowedContainer struct {
+	// Name is the container's exact name.
+	Name string
+	// Image is a glob pattern for its image, matched as AllowedImages are.
+	Image string
 }
 
 // Default returns the default policy, which accepts the seed procedure's ConfigMap as written.
@@ -63,6 +75,20 @@ func (p *Policy) Exempt(namespace string) bool {
 func (p *Policy) ImageAllowed(image string) bool {
 	for _, pattern := range p.images() {
 		if globMatch(pattern, image) {
+			return true
+		}
+	}
+	return false
+}
+
+// ContainerAllowed reports whether the policy allows a container of that name and image beside
+// the haproxy container.
+func (p *Policy) ContainerAllowed(name, image string) bool {
+	if p == nil {
+		return false
+	}
+	for _, c := range p.AllowedContainers {
+		if c.Name == name && globMatch(c.Image, image) {
 			return true
 		}
 	}
