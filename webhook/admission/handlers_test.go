@@ -226,7 +226,7 @@ func TestValidatingHandlers(t *testing.T) {
 			object: cmJSON(proxyLabel, map[string]string{names.ConfigKey: cfg, "evil.cfg": bypass}), code: http.StatusForbidden, message: "config-keys"},
 		{name: "a huge config is refused unparsed", handler: cmv(deny), op: admissionv1.Create, namespace: "plain",
 			object: cmJSON(proxyLabel, map[string]string{names.ConfigKey: strings.Repeat("listen x\n", 10000)}), code: http.StatusForbidden,
-			message: "(1 violations):\nconfigmap/p:haproxy.cfg: object-size"},
+			message: "(1 violation):\nconfigmap/p:haproxy.cfg: object-size"},
 		{name: "no uid is an error", handler: cmv(deny), op: admissionv1.Create, uid: "-", namespace: "plain",
 			object: cmJSON(proxyLabel, map[string]string{names.ConfigKey: bypass}), code: http.StatusBadRequest},
 	} {

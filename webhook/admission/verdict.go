@@ -48,7 +48,7 @@ func verdict(ctx context.Context, req admission.Request, kind string, vs []polic
 		}
 	}
 	lines := reported(vs)
-	reason := fmt.Sprintf("%d violations of rules %s; first: %s", len(vs), strings.Join(rules, ","), lines[0])
+	reason := fmt.Sprintf("%s of rules %s; first: %s", countOf(len(vs), "violation"), strings.Join(rules, ","), lines[0])
 	object := fmt.Sprintf("%s %s/%s", kind, req.Namespace, req.Name)
 	if action == ActionWarn {
 		warnings := make([]string, len(lines))
@@ -58,7 +58,7 @@ func verdict(ctx context.Context, req admission.Request, kind string, vs []polic
 		return decided(ctx, WebhookValidate, req, outcome, reason, admission.Allowed("").WithWarnings(warnings...))
 	}
 	return decided(ctx, WebhookValidate, req, outcome, reason, admission.Denied(fmt.Sprintf(
-		"%s violates the metrics-proxy policy (%d violations):\n%s", object, len(vs), strings.Join(lines, "\n"))))
+		"%s violates the metrics-proxy policy (%s):\n%s", object, countOf(len(vs), "violation"), strings.Join(lines, "\n"))))
 }
 
 // reported renders the first MaxReported violations, each cut at MaxViolationBytes, and one more
@@ -74,7 +74,15 @@ func reported(vs []policy.Violation) []string {
 		lines = append(lines, s)
 	}
 	if more := len(vs) - n; more > 0 {
-		lines = append(lines, fmt.Sprintf("... and %d more violations", more))
+		lines = append(lines, policy.More(more))
 	}
 	return lines
+}
+
+// countOf says "1 violation" or "N violations".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
