@@ -11,11 +11,13 @@ import (
 // Grants of the server's ServiceAccount, one "SCOPE GROUP/RESOURCE[/NAME] VERB" each, SCOPE
 // being "cluster" or the Role's namespace. Nothing else may be granted.
 var (
-	// baseGrants are needed in every mode: the Pod Security warning's Namespace cache and the
-	// DaemonSet validator's ConfigMap look-up.
+	// baseGrants are needed in every mode: the Namespace cache, the DaemonSet validator's
+	// ConfigMap look-up, the ConfigMap validator's list of a namespace's proxy DaemonSets, and
+	// the reviews behind the authenticated /metrics.
 	baseGrants = []string{
 		"cluster /namespaces get", "cluster /namespaces list", "cluster /namespaces watch",
-		"cluster /configmaps get",
+		"cluster /configmaps get", "cluster apps/daemonsets list",
+		"cluster authentication.k8s.io/tokenreviews create", "cluster authorization.k8s.io/subjectaccessreviews create",
 	}
 	// controllerGrants serve the day-two controllers (deploy/base/rbac-controllers.yaml says why
 	// each): the DaemonSet cache and its writes (config hash, re-apply), the audit annotation

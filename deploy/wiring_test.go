@@ -87,6 +87,7 @@ func TestPolicyConfigMap(t *testing.T) {
 		assert.Equal(t, want.AllowedImages, p.AllowedImages)
 		assert.Empty(t, p.AllowedMethods)
 		assert.Empty(t, p.ExemptNamespaces)
+		assert.Empty(t, p.AllowedContainers)
 	})
 }
 

@@ -16,11 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/harness"
@@ -28,31 +26,6 @@ import (
 	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
-
-// cfg reaches this package's API server; nil when the control plane is not built (noControlPlane says why).
-var (
-	cfg            *rest.Config
-	noControlPlane error
-)
-
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	assets, err := harness.Assets()
-	if err != nil {
-		noControlPlane = err
-		return m.Run()
-	}
-	env := &envtest.Environment{BinaryAssetsDirectory: assets}
-	if cfg, err = env.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "start kube-apiserver and etcd: %v\n", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	return m.Run()
-}
 
 // TestFollowerServes: with leader election on and the lease held by another replica, this
 // replica is a follower, yet it loads its certificate (ready), serves admission and reloads its

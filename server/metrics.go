@@ -11,6 +11,12 @@ var policyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Reloads of a changed policy file, by result: loaded, or invalid (the previous policy stays).",
 }, []string{"result"})
 
+// rejectedReviews counts reviews the webhook server refused before reading them, by reason.
+var rejectedReviews = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "metrics_proxy_webhook_rejected_total",
+	Help: "Admission reviews refused before they were read, by reason (in-flight: too many at once).",
+}, []string{"reason"})
+
 func init() {
-	metrics.Registry.MustRegister(policyReloads)
+	metrics.Registry.MustRegister(policyReloads, rejectedReviews)
 }

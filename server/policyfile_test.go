@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,4 +84,43 @@ func TestPolicyFileReload(t *testing.T) {
 	require.NoError(t, os.WriteFile(tmp, []byte(warnPolicy), 0o644))
 	require.NoError(t, os.Rename(tmp, file))
 	eventually(policy.EnforcementWarn)
+}
+
+// TestPolicyFileWhole: a file written in place in two writes is read once, whole, never half;
+// a file beyond MaxPolicyBytes is refused without being read, and the policy stays.
+func TestPolicyFileWhole(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "policy.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Deny\n"), 0o644))
+	pf, err := NewPolicyFile(file)
+	require.NoError(t, err)
+	pf.Interval, pf.Settle = time.Hour, time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pf.Start(ctx) }()
+	defer func() { cancel(); require.NoError(t, <-done) }()
+
+	loaded := testutil.ToFloat64(policyReloads.WithLabelValues("loaded"))
+	w, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	require.NoError(t, err)
+	// The first half is a valid policy by itself (Warn, nothing exempt): it must never be in force.
+	_, err = w.WriteString("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Warn\n")
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // a writer between two writes, well inside Settle
+	_, err = w.WriteString("exemptNamespaces: [break-glass]\n")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	require.Eventually(t, func() bool { return pf.Policy().Exempt("break-glass") }, 10*time.Second, 20*time.Millisecond)
+	assert.Equal(t, loaded+1, testutil.ToFloat64(policyReloads.WithLabelValues("loaded")), "loaded once, whole")
+
+	invalid := testutil.ToFloat64(policyReloads.WithLabelValues("invalid"))
+	big := "apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nexemptNamespaces: [" + strings.Repeat("a,", MaxPolicyBytes/2) + "a]\n"
+	require.NoError(t, os.WriteFile(file, []byte(big), 0o644))
+	require.Eventually(t, func() bool { return testutil.ToFloat64(policyReloads.WithLabelValues("invalid")) > invalid },
+		10*time.Second, 20*time.Millisecond, "the watcher never looked at the oversized file")
+	assert.True(t, pf.Policy().Exempt("break-glass"), "the policy in force stays")
+
+	_, err = NewPolicyFile(file)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than the 64 KiB a policy may have")
 }

@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -32,6 +33,10 @@ type Options struct {
 	Certs certs.Source
 	// MetricsBindAddress serves Prometheus /metrics; "0" turns it off, "" means ":8080".
 	MetricsBindAddress string
+	// MetricsSecure serves /metrics over HTTPS (a self-signed certificate, TLS 1.2 or later,
+	// HTTP/1.1), each request authenticated (TokenReview) and authorized (SubjectAccessReview
+	// of get on the non-resource URL /metrics) by the API server; false serves plain HTTP to all.
+	MetricsSecure bool
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" or "" turns them off.
 	HealthProbeBindAddress string
 	// PolicyFile is the policy file, watched for changes; empty means the default policy.
@@ -42,6 +47,11 @@ type Options struct {
 	LeaderElection          bool
 	LeaderElectionID        string
 	LeaderElectionNamespace string
+	// ClientCAFile, when set, makes the webhook server require a client certificate signed by a
+	// CA in this PEM file (the API server's, configured through its admission configuration).
+	ClientCAFile string
+	// MaxInFlight bounds the reviews processed at once; 0 means DefaultMaxInFlight.
+	MaxInFlight int
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
 	// Controllers, when set, adds the day-two controllers (rollouts, audit, re-injection; see
@@ -53,9 +63,9 @@ type Options struct {
 var errNoCerts = errors.New("no certificate source: set Options.Certs (certs.New)")
 
 // New assembles the controller-runtime manager that `metrics-proxy serve` runs: the webhook
-// server with every handler registered, the metrics server (controller-runtime's metrics and
-// ours), /healthz (alive) and /readyz (ready once the certificate is loaded and the webhook
-// server serves TLS). An invalid policy file is an error before anything talks to a cluster.
+// server with every handler registered (bounded: see webhookServer), the metrics server
+// (controller-runtime's metrics and ours), /healthz (alive) and /readyz (ready while the
+// certificate is loaded, the webhook server serves TLS and the API server answers). An invalid policy file is an error before anything talks to a cluster.
 func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if o.Certs == nil {
 		return nil, errNoCerts
@@ -69,8 +79,11 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		port = webhook.DefaultPort
 	}
 	source := o.Certs
-	hook := webhook.NewServer(webhook.Options{Host: o.Host, Port: port,
-		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.GetCertificate = source.GetCertificate }}})
+	hook := newWebhookServer(o.Host, port, source.GetCertificate, o.ClientCAFile, o.MaxInFlight, o.Logger)
+	api, err := newAPIReachability(cfg)
+	if err != nil {
+		return nil, err
+	}
 	probes := o.HealthProbeBindAddress
 	if probes == "" {
 		probes = "0"
@@ -78,7 +91,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
 		WebhookServer:           hook,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  probes,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
@@ -97,6 +110,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	}
 	if err := mgr.AddReadyzCheck("webhook", hook.StartedChecker()); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("apiserver", api.Check); err != nil {
+		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	if err := mgr.Add(api); err != nil {
+		return nil, fmt.Errorf("add API server probe: %w", err)
 	}
 	if err := mgr.Add(everyReplica(source.Start)); err != nil {
 		return nil, fmt.Errorf("add certificate source: %w", err)
@@ -125,4 +144,18 @@ func policySource(file string) (admission.PolicySource, error) {
 		return admission.StaticPolicy{P: policy.Default()}, nil
 	}
 	return NewPolicyFile(file)
+}
+
+// metricsOptions serves /metrics as Options say: plain, or over HTTPS behind the API server's
+// authentication and authorization.
+func metricsOptions(o Options) metricsserver.Options {
+	mo := metricsserver.Options{BindAddress: o.MetricsBindAddress}
+	if o.MetricsSecure {
+		mo.SecureServing = true
+		mo.FilterProvider = filters.WithAuthenticationAndAuthorization
+		mo.TLSOpts = []func(*tls.Config){func(c *tls.Config) {
+			c.MinVersion, c.CipherSuites, c.NextProtos = tls.VersionTLS12, cipherSuites, []string{"http/1.1"}
+		}}
+	}
+	return mo
 }

@@ -157,20 +157,23 @@ func review(t *testing.T, d manifest.Document, raw []byte) *cradmission.Response
 	t.Helper()
 	var handler cradmission.Handler
 	var resource metav1.GroupVersionResource
+	var kind metav1.GroupVersionKind
 	switch {
 	case d.APIVersion == "apps/v1" && d.Kind == "DaemonSet":
 		handler = &admission.DaemonSetInjector{Config: inject.Config{Version: goldenVersion}}
 		resource = metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
+		kind = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}
 	case d.APIVersion == "v1" && d.Kind == "ConfigMap":
 		handler = admission.ConfigMapFiller{}
 		resource = metav1.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+		kind = metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
 	default:
 		return nil
 	}
 	var meta metav1.PartialObjectMetadata
 	require.NoError(t, json.Unmarshal(raw, &meta))
 	resp := handler.Handle(context.Background(), cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
-		UID: types.UID("golden-" + meta.Name), Operation: admissionv1.Create, Resource: resource,
+		UID: types.UID("golden-" + meta.Name), Kind: kind, Operation: admissionv1.Create, Resource: resource,
 		Namespace: meta.Namespace, Name: meta.Name, Object: runtime.RawExtension{Raw: raw},
 	}})
 	require.True(t, resp.Allowed, "document %d denied: %v", d.Index, resp.Result)

@@ -49,6 +49,9 @@ func newServeCommand(version string) *cobra.Command {
 				return fmt.Errorf("--reinject: %w", err)
 			}
 			ctrl.SetLogger(logger)
+			if err := setMemoryLimit(logger, os.Getenv); err != nil {
+				return err
+			}
 			cfg, err := restConfig(f.kubeconfig)
 			if err != nil {
 				return err
@@ -83,7 +86,10 @@ func newServeCommand(version string) *cobra.Command {
 	fs.StringVar(&f.server.Host, "host", "", "address the webhook server listens on; empty: all")
 	fs.IntVar(&f.server.Port, "port", 9443, "port of the webhook server")
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
+	fs.BoolVar(&f.server.MetricsSecure, "metrics-secure", true, "serve /metrics over HTTPS, each request authenticated and authorized by the API server (get on the non-resource URL /metrics); false: plain HTTP to anyone")
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
+	fs.StringVar(&f.server.ClientCAFile, "client-ca-file", "", "PEM file of the CA that signs the API server's client certificate; when set, the webhook server requires and verifies one")
+	fs.IntVar(&f.server.MaxInFlight, "max-in-flight", server.DefaultMaxInFlight, "admission reviews processed at once; one more waits a second for a slot, then gets 429")
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
 	addDefaultImageFlag(cmd, &f.server.Inject.DefaultImage)
 	addProxyCertImageFlag(cmd, &f.server.Inject.InjectorImage)

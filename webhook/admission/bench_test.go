@@ -74,8 +74,12 @@ func quietContext() context.Context {
 }
 
 func createRequest(resource string, raw []byte) cradmission.Request {
+	kind := metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}
+	if resource == "configmaps" {
+		kind = metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	}
 	return cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
-		UID: "bench", Operation: admissionv1.Create, Namespace: "monitoring", Name: "bench",
+		UID: "bench", Kind: kind, Operation: admissionv1.Create, Namespace: "monitoring", Name: "bench",
 		Resource: metav1.GroupVersionResource{Resource: resource}, Object: runtime.RawExtension{Raw: raw}}}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
 // ConfigMapFiller is the mutating handler for proxy ConfigMaps: it fills a stub's haproxy.cfg.
@@ -19,18 +20,25 @@ var _ admission.Handler = ConfigMapFiller{}
 
 // Handle implements admission.Handler.
 func (ConfigMapFiller) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if err := malformedRequest(req, configMapKind); err != nil {
+		return malformed(ctx, WebhookMutate, req, err)
+	}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return decided(ctx, req, OutcomeSkipped, "operation "+string(req.Operation), admission.Allowed(""))
+		return decided(ctx, WebhookMutate, req, OutcomeSkipped, "operation "+string(req.Operation), admission.Allowed(""))
+	}
+	if v := policy.CheckNesting(req.Object.Raw); v != nil {
+		msg := fmt.Sprintf("ConfigMap %s/%s: %s", req.Namespace, req.Name, v)
+		return decided(ctx, WebhookMutate, req, OutcomeDenied, v.String(), admission.Denied(msg))
 	}
 	out, err := inject.ConfigMapJSON(req.Object.Raw)
 	switch {
 	case errors.Is(err, inject.ErrInvalidAnnotation):
 		msg := fmt.Sprintf("ConfigMap %s/%s: %v", req.Namespace, req.Name, err)
-		return decided(ctx, req, OutcomeDenied, err.Error(), admission.Denied(msg))
+		return decided(ctx, WebhookMutate, req, OutcomeDenied, err.Error(), admission.Denied(msg))
 	case err != nil:
-		return decided(ctx, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
+		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
 	}
 	resp := admission.PatchResponseFromRaw(req.Object.Raw, out)
 	outcome, reason := patchOutcome(resp)
-	return decided(ctx, req, outcome, reason, resp)
+	return decided(ctx, WebhookMutate, req, outcome, reason, resp)
 }

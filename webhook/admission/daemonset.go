@@ -14,13 +14,15 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
+	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
 // DaemonSetInjector is the mutating handler for DaemonSets: it completes them into the proxy.
 type DaemonSetInjector struct {
 	// Config is what the injector brings to every injection.
 	Config inject.Config
-	// Namespaces reads Namespaces for the Pod Security warning; nil turns the warning off.
+	// Namespaces reads Namespaces for the Pod Security warning (a cached reader); nil turns the
+	// warning off.
 	Namespaces client.Reader
 	// ConfigMaps reads the ConfigMap the DaemonSet mounts, for the pod template's config hash
 	// (uncached, like the validator's); nil leaves the hash as it is.
@@ -31,15 +33,22 @@ var _ admission.Handler = (*DaemonSetInjector)(nil)
 
 // Handle implements admission.Handler.
 func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if err := malformedRequest(req, daemonSetKind); err != nil {
+		return malformed(ctx, WebhookMutate, req, err)
+	}
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return decided(ctx, req, OutcomeSkipped, "operation "+string(req.Operation), admission.Allowed(""))
+		return decided(ctx, WebhookMutate, req, OutcomeSkipped, "operation "+string(req.Operation), admission.Allowed(""))
+	}
+	if v := policy.CheckDaemonSetJSON(req.Object.Raw); v != nil {
+		msg := fmt.Sprintf("DaemonSet %s/%s: %s", req.Namespace, req.Name, v)
+		return decided(ctx, WebhookMutate, req, OutcomeDenied, v.String(), admission.Denied(msg))
 	}
 	var meta metav1.PartialObjectMetadata
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &meta); err != nil {
-		return decided(ctx, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, fmt.Errorf("decode DaemonSet: %w", err)))
+		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, fmt.Errorf("decode DaemonSet: %w", err)))
 	}
 	if meta.Labels[names.InjectLabel] == "false" {
-		return decided(ctx, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed(""))
+		return decided(ctx, WebhookMutate, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed(""))
 	}
 	cfg := h.Config
 	cfg.ConfigHash = configHash(ctx, h.ConfigMaps, req.Namespace, meta.Annotations)
@@ -47,14 +56,14 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 	switch {
 	case errors.Is(err, inject.ErrInvalidAnnotation):
 		msg := fmt.Sprintf("DaemonSet %s/%s: %v", req.Namespace, req.Name, err)
-		return decided(ctx, req, OutcomeDenied, err.Error(), admission.Denied(msg))
+		return decided(ctx, WebhookMutate, req, OutcomeDenied, err.Error(), admission.Denied(msg))
 	case err != nil:
-		return decided(ctx, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
+		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
 	}
 	resp := admission.PatchResponseFromRaw(req.Object.Raw, out)
 	if w := podSecurityWarning(ctx, h.Namespaces, req.Namespace); w != "" {
 		resp = resp.WithWarnings(w)
 	}
 	outcome, reason := patchOutcome(resp)
-	return decided(ctx, req, outcome, reason, resp)
+	return decided(ctx, WebhookMutate, req, outcome, reason, resp)
 }

@@ -7,24 +7,38 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// Outcomes of an injection decision, the values of the outcome label.
+// Webhooks, the values of the webhook label.
+const (
+	// WebhookMutate: the mutating handlers (injection, config stubs).
+	WebhookMutate = "mutate"
+	// WebhookValidate: the validating handlers (the policy).
+	WebhookValidate = "validate"
+)
+
+// Outcomes of an admission decision, the values of the outcome label.
 const (
 	// OutcomeInjected: the object was changed (a patch was returned).
 	OutcomeInjected = "injected"
 	// OutcomeUnchanged: the object already was what injection makes it (no patch).
 	OutcomeUnchanged = "unchanged"
-	// OutcomeSkipped: the object opted out or the operation is not one we mutate.
+	// OutcomeCompliant: the object complies with the policy.
+	OutcomeCompliant = "compliant"
+	// OutcomeWarned: the object violates the policy and was admitted with warnings (Warn).
+	OutcomeWarned = "warned"
+	// OutcomeSkipped: the object opted out, sits in an exempt namespace, is no proxy, or the
+	// operation is not one we review.
 	OutcomeSkipped = "skipped"
-	// OutcomeDenied: the object asks for something invalid (a bad annotation value).
+	// OutcomeDenied: the object asks for something invalid, or violates the policy (Deny).
 	OutcomeDenied = "denied"
-	// OutcomeError: the request could not be processed (an undecodable object).
+	// OutcomeError: the request could not be processed (a malformed review, an undecodable
+	// object, a lookup that failed).
 	OutcomeError = "error"
 )
 
 // decided records one decision, in the counter and as one structured log line, and returns resp.
-func decided(ctx context.Context, req admission.Request, outcome, reason string, resp admission.Response) admission.Response {
-	injectionDecisions.WithLabelValues(req.Resource.Resource, outcome).Inc()
-	log.FromContext(ctx).Info("injection decision",
+func decided(ctx context.Context, webhook string, req admission.Request, outcome, reason string, resp admission.Response) admission.Response {
+	admissionDecisions.WithLabelValues(webhook, req.Resource.Resource, outcome).Inc()
+	log.FromContext(ctx).Info("admission decision", "webhook", webhook,
 		"resource", req.Resource.Resource, "namespace", req.Namespace, "name", req.Name,
 		"uid", req.UID, "operation", req.Operation, "outcome", outcome, "reason", reason)
 	return resp

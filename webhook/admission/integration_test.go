@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -177,7 +178,7 @@ func TestServerEndpoints(t *testing.T) {
 		assert.Equal(t, http.StatusOK, httpGet(t, "http://"+cp.ProbeAddr+path).status, path)
 	}
 	metrics := httpGet(t, "http://"+cp.MetricsAddr+"/metrics").body
-	assert.Contains(t, metrics, `metrics_proxy_injection_decisions_total{outcome="injected",resource="daemonsets"}`)
+	assert.Contains(t, metrics, `metrics_proxy_admission_decisions_total{outcome="injected",resource="daemonsets",webhook="mutate"}`)
 	assert.Contains(t, metrics, `controller_runtime_webhook_requests_total{code="200",webhook="`+admission.MutateDaemonSetPath+`"}`)
 }
 
@@ -225,6 +226,7 @@ func assertNoPatch(t *testing.T, ds *appsv1.DaemonSet) {
 	require.NoError(t, err)
 	h := &admission.DaemonSetInjector{Config: inject.Config{Version: testVersion}}
 	resp := h.Handle(context.Background(), cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "no-patch", Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"},
 		Operation: admissionv1.Update, Namespace: ds.Namespace, Name: ds.Name,
 		Object: runtime.RawExtension{Raw: raw}, OldObject: runtime.RawExtension{Raw: raw},
 	}})

@@ -7,11 +7,11 @@ import (
 
 // Our metrics, served on /metrics next to controller-runtime's.
 var (
-	// injectionDecisions counts injection decisions by resource and outcome.
-	injectionDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "metrics_proxy_injection_decisions_total",
-		Help: "Injection decisions of the mutating webhooks, by resource and outcome.",
-	}, []string{"resource", "outcome"})
+	// admissionDecisions counts the decisions of every handler by webhook, resource and outcome.
+	admissionDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "metrics_proxy_admission_decisions_total",
+		Help: "Decisions of the webhooks, by webhook (mutate, validate), resource and outcome.",
+	}, []string{"webhook", "resource", "outcome"})
 	// policyViolations counts policy violations by rule and the action taken (deny, warn).
 	policyViolations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "metrics_proxy_policy_violations_total",
@@ -20,5 +20,5 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(injectionDecisions, policyViolations)
+	metrics.Registry.MustRegister(admissionDecisions, policyViolations)
 }

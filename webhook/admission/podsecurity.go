@@ -15,7 +15,8 @@ const podSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
 
 // podSecurityWarning returns a warning when namespace enforces a Pod Security level that forbids
 // hostNetwork (baseline and restricted do): the DaemonSet is admitted, but its pods never will be.
-// A failed lookup is logged and yields no warning: the warning is advice, never a reason to deny.
+// The lookup is bounded by AdvisoryTimeout; a failed or late lookup is logged and yields no
+// warning: the warning is advice, never a reason to deny or to wait.
 func podSecurityWarning(ctx context.Context, namespaces client.Reader, namespace string) string {
 	if namespaces == nil || namespace == "" {
 		return ""
@@ -23,8 +24,11 @@ func podSecurityWarning(ctx context.Context, namespaces client.Reader, namespace
 	// Only the labels matter: a metadata-only read keeps the server's cache small.
 	ns := metav1.PartialObjectMetadata{}
 	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-	if err := namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
-		log.FromContext(ctx).V(1).Info("cannot read namespace for the Pod Security warning", "namespace", namespace, "error", err.Error())
+	err := bounded(ctx, AdvisoryTimeout, "get namespace "+namespace, func(ctx context.Context) error {
+		return namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns)
+	})
+	if err != nil {
+		log.FromContext(ctx).Info("Pod Security warning skipped: the namespace could not be read", "namespace", namespace, "error", err.Error())
 		return ""
 	}
 	level := ns.Labels[podSecurityEnforceLabel]

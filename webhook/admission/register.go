@@ -13,7 +13,8 @@ type Options struct {
 	Inject inject.Config
 	// Reader reads cluster objects (Namespaces) through a cache; nil turns the warning that needs it off.
 	Reader client.Reader
-	// APIReader reads straight from the API server (the ConfigMap a DaemonSet mounts).
+	// APIReader reads straight from the API server (the ConfigMap a DaemonSet mounts, the proxy
+	// DaemonSets that may mount an unlabelled ConfigMap).
 	APIReader client.Reader
 	// Policies gives the policy in force to the validating handlers.
 	Policies PolicySource
@@ -24,5 +25,5 @@ func Register(srv webhook.Server, o Options) {
 	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader, ConfigMaps: o.APIReader}})
 	srv.Register(MutateConfigMapPath, &webhook.Admission{Handler: ConfigMapFiller{}})
 	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader}})
-	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies}})
+	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies, Namespaces: o.Reader, DaemonSets: o.APIReader}})
 }

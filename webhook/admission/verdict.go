@@ -3,9 +3,9 @@ package admission
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/metrics-proxy/injector/webhook/policy"
@@ -19,36 +19,70 @@ const (
 	ActionWarn = "warn"
 )
 
+// Bounds on what one decision writes, whatever the object: a denial, the warnings and the log
+// line name the first MaxReported violations and count the rest; each is cut at MaxViolationBytes.
+const (
+	// MaxReported is the most violations a denial, the warnings or a log line names.
+	MaxReported = 20
+	// MaxViolationBytes is the longest a reported violation may be.
+	MaxViolationBytes = 512
+)
+
 // verdict turns the violations of one object into a response under the policy's enforcement:
-// a denial that lists every violation, or, in Warn mode, admission with one warning per
-// violation. It counts them by rule and action and logs one line for the decision.
+// a denial that lists the violations, or, in Warn mode, admission with one warning per
+// violation (both bounded by reported). It counts the violations by rule and action and records
+// the decision with decided.
 func verdict(ctx context.Context, req admission.Request, kind string, vs []policy.Violation, p *policy.Policy) admission.Response {
-	logger := log.FromContext(ctx).WithValues("resource", req.Resource.Resource, "namespace", req.Namespace,
-		"name", req.Name, "uid", req.UID, "operation", req.Operation)
 	if len(vs) == 0 {
-		logger.Info("policy decision", "outcome", "compliant")
-		return admission.Allowed("")
+		return decided(ctx, WebhookValidate, req, OutcomeCompliant, "no violation", admission.Allowed(""))
 	}
-	action := ActionDeny
+	action, outcome := ActionDeny, OutcomeDenied
 	if p.Enforcement == policy.EnforcementWarn {
-		action = ActionWarn
+		action, outcome = ActionWarn, OutcomeWarned
 	}
-	lines := make([]string, len(vs))
-	rules := make([]string, len(vs))
-	for i, v := range vs {
-		lines[i] = v.String()
-		rules[i] = string(v.Rule)
+	var rules []string
+	for _, v := range vs {
 		policyViolations.WithLabelValues(string(v.Rule), action).Inc()
+		if !slices.Contains(rules, string(v.Rule)) {
+			rules = append(rules, string(v.Rule))
+		}
 	}
-	logger.Info("policy decision", "outcome", action, "violations", len(vs), "rules", rules)
+	lines := reported(vs)
+	reason := fmt.Sprintf("%s of rules %s; first: %s", countOf(len(vs), "violation"), strings.Join(rules, ","), lines[0])
 	object := fmt.Sprintf("%s %s/%s", kind, req.Namespace, req.Name)
 	if action == ActionWarn {
 		warnings := make([]string, len(lines))
 		for i, l := range lines {
 			warnings[i] = "metrics-proxy policy (Warn): " + object + ": " + l
 		}
-		return admission.Allowed("").WithWarnings(warnings...)
+		return decided(ctx, WebhookValidate, req, outcome, reason, admission.Allowed("").WithWarnings(warnings...))
 	}
-	return admission.Denied(fmt.Sprintf("%s violates the metrics-proxy policy (%d violations):\n%s",
-		object, len(vs), strings.Join(lines, "\n")))
+	return decided(ctx, WebhookValidate, req, outcome, reason, admission.Denied(fmt.Sprintf(
+		"%s violates the metrics-proxy policy (%s):\n%s", object, countOf(len(vs), "violation"), strings.Join(lines, "\n"))))
+}
+
+// reported renders the first MaxReported violations, each cut at MaxViolationBytes, and one more
+// line that counts the others. It is the one place that bounds what a decision reports.
+func reported(vs []policy.Violation) []string {
+	n := min(len(vs), MaxReported)
+	lines := make([]string, 0, n+1)
+	for _, v := range vs[:n] {
+		s := v.String()
+		if len(s) > MaxViolationBytes {
+			s = strings.ToValidUTF8(s[:MaxViolationBytes], "") + "..."
+		}
+		lines = append(lines, s)
+	}
+	if more := len(vs) - n; more > 0 {
+		lines = append(lines, policy.More(more))
+	}
+	return lines
+}
+
+// countOf says "1 violation" or "N violations".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -23,8 +23,10 @@ const podSpecPath = "spec.template.spec"
 //     -f FILE, -- FILE... or replace the entrypoint, so none is allowed), and whose last NODE_IP
 //     env entry comes from fieldRef status.hostIP (RuleNodeIPEnv);
 //   - the container mounts exactly one volume at /usr/local/etc/haproxy, without subPath and with
-//     no other mount below it, and that volume is a configMap volume whose haproxy.cfg file can
-//     only be the ConfigMap's haproxy.cfg key (RuleConfigVolume).
+//     no other mount below it, and that volume is a configMap volume that projects the
+//     ConfigMap's haproxy.cfg key to haproxy.cfg and nothing else (RuleConfigVolume);
+//   - every other container and init container is one the policy's AllowedContainers lists by
+//     name and image (RuleOtherContainer).
 //
 // It does not look the ConfigMap up: it returns the name of the ConfigMap the config directory
 // mounts (empty when there is none) so that the caller can fetch it and check its haproxy.cfg
@@ -56,6 +58,7 @@ func ValidateDaemonSet(ds *appsv1.DaemonSet, p *Policy) (configMap string, viola
 		add(podSpecPath+".containers", RuleProxyContainer, "no container named %s", names.ContainerName)
 		return "", vs
 	}
+	checkOtherContainers(spec, p, add)
 	c := &spec.Containers[idx]
 	cpath := fmt.Sprintf("%s.containers[%d]", podSpecPath, idx)
 	if !p.ImageAllowed(c.Image) {
@@ -126,13 +129,46 @@ func checkConfigVolume(spec *corev1.PodSpec, c *corev1.Container, cpath string, 
 			add(vpath, RuleConfigVolume, "volume %s, mounted at %s, is not a configMap volume; the validator can only check a ConfigMap's %s", name, names.ConfigDir, names.ConfigKey)
 			return ""
 		}
-		for k, item := range vol.ConfigMap.Items {
-			if path.Clean(item.Path) == names.ConfigKey && item.Key != names.ConfigKey {
-				add(fmt.Sprintf("%s.configMap.items[%d]", vpath, k), RuleConfigVolume, "key %q is projected to %s: haproxy would read another key than the one validated; project %s to %s", item.Key, names.ConfigKey, names.ConfigKey, names.ConfigKey)
-			}
-		}
+		checkItems(vol.ConfigMap.Items, vpath, add)
 		return vol.ConfigMap.Name
 	}
 	add(fmt.Sprintf("%s.volumeMounts[%d].name", cpath, mount), RuleConfigVolume, "no volume named %s", name)
 	return ""
+}
+
+// checkItems checks that a config volume projects the haproxy.cfg key to haproxy.cfg and no other
+// key: any other file in the config directory is a config nobody validated.
+func checkItems(items []corev1.KeyToPath, vpath string, add func(string, RuleID, string, ...any)) {
+	if len(items) == 0 {
+		add(vpath+".configMap.items", RuleConfigVolume, "the volume projects every key of the ConfigMap; project only %s (items: [{key: %s, path: %s}])", names.ConfigKey, names.ConfigKey, names.ConfigKey)
+		return
+	}
+	for k, item := range items {
+		ipath := fmt.Sprintf("%s.configMap.items[%d]", vpath, k)
+		switch {
+		case path.Clean(item.Path) == names.ConfigKey && item.Key != names.ConfigKey:
+			add(ipath, RuleConfigVolume, "key %q is projected to %s: haproxy would read another key than the one validated; project %s to %s", item.Key, names.ConfigKey, names.ConfigKey, names.ConfigKey)
+		case item.Key != names.ConfigKey || item.Path != names.ConfigKey:
+			add(ipath, RuleConfigVolume, "key %q is projected to %q: project only %s to %s", item.Key, item.Path, names.ConfigKey, names.ConfigKey)
+		}
+	}
+}
+
+// checkOtherContainers reports every container and init container other than haproxy that the
+// policy does not allow by name and image.
+func checkOtherContainers(spec *corev1.PodSpec, p *Policy, add func(string, RuleID, string, ...any)) {
+	check := func(field string, cs []corev1.Container) {
+		for i, c := range cs {
+			if field == "containers" && c.Name == names.ContainerName || p.ContainerAllowed(c.Name, c.Image) {
+				if field == "initContainers" && c.Name == names.ProxyCertContainer {
+					checkProxyCert(&cs[i], fmt.Sprintf("%s.%s[%d]", podSpecPath, field, i), add) // frontendtls.go
+				}
+				continue
+			}
+			add(fmt.Sprintf("%s.%s[%d]", podSpecPath, field, i), RuleOtherContainer,
+				"%s %q (image %q) is not the injected %s container and the policy's allowedContainers does not list it: a proxy pod runs haproxy and nothing else", strings.TrimSuffix(field, "s"), c.Name, c.Image, names.ContainerName)
+		}
+	}
+	check("containers", spec.Containers)
+	check("initContainers", spec.InitContainers)
 }

@@ -2,6 +2,8 @@ package policy_test
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,6 +103,24 @@ func TestValidateDaemonSetBroken(t *testing.T) {
 		}, nil, podSpec + ".volumes[0].configMap.items[0]", policy.RuleConfigVolume, "metrics-proxy"},
 		{"config volume missing", func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.Volumes = nil }, nil,
 			container + ".volumeMounts[0].name", policy.RuleConfigVolume, ""},
+		{"config volume projects every key", func(ds *appsv1.DaemonSet) { ds.Spec.Template.Spec.Volumes[0].ConfigMap.Items = nil }, nil,
+			podSpec + ".volumes[0].configMap.items", policy.RuleConfigVolume, "metrics-proxy"},
+		{"config volume projects another key beside haproxy.cfg", func(ds *appsv1.DaemonSet) {
+			cm := ds.Spec.Template.Spec.Volumes[0].ConfigMap
+			cm.Items = append(cm.Items, corev1.KeyToPath{Key: "evil.cfg", Path: "evil.cfg"})
+		}, nil, podSpec + ".volumes[0].configMap.items[1]", policy.RuleConfigVolume, "metrics-proxy"},
+		{"another container", func(ds *appsv1.DaemonSet) {
+			spec := &ds.Spec.Template.Spec
+			spec.Containers = append(spec.Containers, corev1.Container{Name: "sidecar", Image: names.DefaultImage,
+				Command: []string{"haproxy", "-f", "/usr/local/etc/haproxy/evil.cfg"}})
+		}, nil, podSpec + ".containers[1]", policy.RuleOtherContainer, "metrics-proxy"},
+		{"an init container", func(ds *appsv1.DaemonSet) {
+			ds.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "setup", Image: "busybox"}}
+		}, nil, podSpec + ".initContainers[0]", policy.RuleOtherContainer, "metrics-proxy"},
+		{"an allowed name with another image", func(ds *appsv1.DaemonSet) {
+			ds.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "setup", Image: "busybox"}}
+		}, &policy.Policy{AllowedContainers: []policy.AllowedContainer{{Name: "setup", Image: "registry.example/setup:*"}}},
+			podSpec + ".initContainers[0]", policy.RuleOtherContainer, "metrics-proxy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +136,21 @@ func TestValidateDaemonSetBroken(t *testing.T) {
 			assert.Equal(t, tt.source+": "+string(tt.rule)+": "+vs[0].Message, vs[0].String())
 		})
 	}
+}
+
+func TestValidateDaemonSetAllowedContainers(t *testing.T) {
+	ds := proxyDaemonSet(t)
+	spec := &ds.Spec.Template.Spec
+	spec.InitContainers = []corev1.Container{{Name: "setup", Image: "registry.example/setup:v1"}}
+	spec.Containers = append(spec.Containers, corev1.Container{Name: "reloader", Image: "registry.example/reloader:v2"})
+	p := &policy.Policy{AllowedContainers: []policy.AllowedContainer{
+		{Name: "setup", Image: "registry.example/setup:*"}, {Name: "reloader", Image: "registry.example/reloader:v2"}}}
+	_, vs := policy.ValidateDaemonSet(ds, p)
+	assert.Empty(t, vs, render(vs))
+	_, vs = policy.ValidateDaemonSet(ds, nil)
+	require.Len(t, vs, 2, render(vs))
+	assert.Equal(t, podSpec+".containers[1]", vs[0].Source)
+	assert.Equal(t, podSpec+".initContainers[0]", vs[1].Source)
 }
 
 func TestValidateDaemonSetTolerant(t *testing.T) {
@@ -156,6 +191,56 @@ func TestValidateConfigMap(t *testing.T) {
 	vs = policy.ValidateConfigMap(bin, nil)
 	require.Len(t, vs, 1)
 	assert.Equal(t, policy.RuleListenSection, vs[0].Rule, "binaryData is checked too")
+
+	extra := configMap(map[string]string{names.ConfigKey: string(readSeed(t)), "evil.cfg": "listen l\n"})
+	extra.BinaryData = map[string][]byte{"more.cfg": nil}
+	vs = policy.ValidateConfigMap(extra, nil)
+	require.Len(t, vs, 1, render(vs))
+	assert.Equal(t, policy.RuleConfigKeys, vs[0].Rule)
+	assert.Equal(t, "configmap/metrics-proxy", vs[0].Source)
+	assert.Contains(t, vs[0].Message, "binaryData.more.cfg, data.evil.cfg")
+	assert.Empty(t, policy.ValidateConfigMap(configMap(map[string]string{"evil.cfg": "listen l\n"}), nil),
+		"without haproxy.cfg a ConfigMap is no proxy config")
+
+	huge := configMap(map[string]string{names.ConfigKey: strings.Repeat("# padding\n", policy.MaxConfigBytes/10+1)})
+	vs = policy.ValidateConfigMap(huge, nil)
+	require.Len(t, vs, 1, "a config over the bound is not parsed")
+	assert.Equal(t, policy.RuleObjectSize, vs[0].Rule)
+	assert.Equal(t, "configmap/metrics-proxy:haproxy.cfg", vs[0].Source)
+}
+
+func TestValidateConfigMapUpdate(t *testing.T) {
+	seed := string(readSeed(t))
+	labelled := func(labels map[string]string, data map[string]string) *corev1.ConfigMap {
+		cm := configMap(data)
+		cm.Labels = labels
+		return cm
+	}
+	proxy := map[string]string{names.ConfigLabel: names.ConfigLabelValue}
+	cfg := map[string]string{names.ConfigKey: seed}
+	tests := []struct {
+		name     string
+		old, cm  *corev1.ConfigMap
+		wantRule policy.RuleID // empty: compliant
+	}{
+		{"create", nil, labelled(nil, cfg), ""},
+		{"label kept", labelled(proxy, cfg), labelled(proxy, cfg), ""},
+		{"label removed", labelled(proxy, cfg), labelled(nil, cfg), policy.RuleConfigLabel},
+		{"label value changed", labelled(proxy, cfg), labelled(map[string]string{names.ConfigLabel: "draft"}, cfg), policy.RuleConfigLabel},
+		{"label removed with haproxy.cfg", labelled(proxy, cfg), labelled(nil, map[string]string{"notes": "x"}), ""},
+		{"label added", labelled(nil, cfg), labelled(proxy, cfg), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vs := policy.ValidateConfigMapUpdate(tt.old, tt.cm, nil)
+			if tt.wantRule == "" {
+				assert.Empty(t, vs, render(vs))
+				return
+			}
+			require.Len(t, vs, 1, render(vs))
+			assert.Equal(t, tt.wantRule, vs[0].Rule)
+		})
+	}
 }
 
 func TestValidateProxy(t *testing.T) {
@@ -176,6 +261,12 @@ func TestValidateProxy(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, vs, 1)
 	assert.Equal(t, "configmap/metrics-proxy:haproxy.cfg:8: http-request-action: http-request allow ends rule evaluation: no later deny applies; only http-request deny is allowed", vs[0].String())
+
+	withKeys := configMap(map[string]string{names.ConfigKey: string(readSeed(t)), "evil.cfg": "listen l\n"})
+	vs, err = policy.ValidateProxy(proxyDaemonSet(t), nil, get(withKeys, nil))
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Equal(t, "configmap/metrics-proxy: config-keys: ", vs[0].String()[:len("configmap/metrics-proxy: config-keys: ")])
 
 	vs, err = policy.ValidateProxy(proxyDaemonSet(t), nil, get(nil, nil))
 	require.NoError(t, err)
@@ -203,4 +294,41 @@ func TestValidateProxy(t *testing.T) {
 	vs, err = policy.ValidateProxy(proxyDaemonSet(t), nil, nil)
 	require.NoError(t, err)
 	assert.Empty(t, vs, "no getter: the DaemonSet alone")
+}
+
+func TestCheckDaemonSetJSON(t *testing.T) {
+	containers := func(n int) string {
+		cs := make([]string, n)
+		for i := range cs {
+			cs[i] = `{"name":"c` + strconv.Itoa(i) + `","image":"x"}`
+		}
+		return `{"spec":{"template":{"spec":{"containers":[` + strings.Join(cs, ",") + `]}}}}`
+	}
+	tests := []struct {
+		name string
+		raw  string
+		want string // substring of the message; empty: no violation
+	}{
+		{"a stub", `{"metadata":{"name":"p"},"spec":{"template":{"spec":{"containers":[]}}}}`, ""},
+		{"at the container bound", containers(policy.MaxContainers), ""},
+		{"thousands of containers", containers(5000), "5000 containers"},
+		{"init containers count too", `{"spec":{"template":{"spec":{"initContainers":[` + strings.Repeat(`{},`, policy.MaxContainers) + `{}]}}}}`, "33 containers"},
+		{"deep nesting", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), "deeper than 64"},
+		{"deep nesting in an unknown field", `{"spec":{"future":` + strings.Repeat(`{"a":`, 65) + `1` + strings.Repeat("}", 65) + `}}`, "deeper than 64"},
+		{"brackets inside strings do not count", `{"metadata":{"annotations":{"a":"` + strings.Repeat(`[{\"`, 1000) + `"}}}`, ""},
+		{"not JSON is left to the decoder", `{"spec":`, ""},
+		{"a huge annotation", `{"metadata":{"annotations":{"a":"` + strings.Repeat("x", policy.MaxDaemonSetBytes) + `"}}}`, "a proxy is a few KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := policy.CheckDaemonSetJSON([]byte(tt.raw))
+			if tt.want == "" {
+				assert.Nil(t, v)
+				return
+			}
+			require.NotNil(t, v)
+			assert.Equal(t, policy.RuleObjectSize, v.Rule)
+			assert.Contains(t, v.Message, tt.want)
+		})
+	}
 }

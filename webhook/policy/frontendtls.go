@@ -2,8 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/haproxy"
@@ -95,3 +98,37 @@ func (v *validator) bindOptions(d haproxy.Directive, port int32) {
 
 // frontendTLSRule is RuleFrontendTLS's line in Rules.
 var frontendTLSRule = Rule{RuleFrontendTLS, fmt.Sprintf("frontends without TLS where frontendTLS says %s, or with TLS where it says %s", TLSRequired, TLSForbidden)}
+
+// DefaultProxyCertImagePattern is the image of the proxy-cert init container the default policy
+// allows: the metrics-proxy image as deploy/ names it. An admin who pushes the image elsewhere
+// lists it in allowedContainers ({name: proxy-cert, image: "registry.example/metrics-proxy:*"}).
+const DefaultProxyCertImagePattern = "metrics-proxy:*"
+
+// DefaultAllowedContainers are the containers a policy allows beside haproxy when it says
+// nothing: the injected proxy-cert init container, which makes the TLS frontends' certificate.
+func DefaultAllowedContainers() []AllowedContainer {
+	return []AllowedContainer{{Name: names.ProxyCertContainer, Image: DefaultProxyCertImagePattern}}
+}
+
+// containers returns the allowed containers, defaulted.
+func (p *Policy) containers() []AllowedContainer {
+	if p == nil || p.AllowedContainers == nil {
+		return DefaultAllowedContainers()
+	}
+	return p.AllowedContainers
+}
+
+// checkProxyCert checks that an allowed proxy-cert init container is exactly what injection
+// writes: the image's own entrypoint (no command) with the injected arguments, and only the
+// certificate volume mounted, so that its image cannot be pointed at anything else.
+func checkProxyCert(c *corev1.Container, path string, add func(string, RuleID, string, ...any)) {
+	want := []string{"proxy-cert", "--ip", "$(" + names.NodeIPEnv + ")", "--out", names.CertFile}
+	if len(c.Command) > 0 || !slices.Equal(c.Args, want) {
+		add(path, RuleOtherContainer, "init container %s must run its image's entrypoint with exactly %q, as injection writes it", c.Name, want)
+	}
+	for j, m := range c.VolumeMounts {
+		if m.Name != names.CertVolume || m.MountPath != names.CertDir || m.SubPath != "" || m.SubPathExpr != "" {
+			add(fmt.Sprintf("%s.volumeMounts[%d]", path, j), RuleOtherContainer, "init container %s may mount only volume %s at %s", c.Name, names.CertVolume, names.CertDir)
+		}
+	}
+}

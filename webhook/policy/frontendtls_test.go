@@ -5,10 +5,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -83,4 +87,45 @@ func TestParseFrontendTLS(t *testing.T) {
 	require.ErrorIs(t, err, policy.ErrInvalidPolicy)
 	assert.ErrorContains(t, err, `frontendTLS: "kubelet": unknown component`)
 	assert.ErrorContains(t, err, `frontendTLS.etcd: "always": want allowed, required or forbidden`)
+}
+
+// TestProxyCertContainer: the injected proxy-cert init container is allowed by default with the
+// metrics-proxy image, exactly as injected; another image, other arguments or other mounts are
+// not, unless allowedContainers names its image.
+func TestProxyCertContainer(t *testing.T) {
+	injected := func(image string, mod func(*corev1.Container)) *appsv1.DaemonSet {
+		ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "monitoring"}}
+		require.NoError(t, inject.DaemonSet(ds, inject.Config{InjectorImage: image}))
+		require.Len(t, ds.Spec.Template.Spec.InitContainers, 1)
+		if mod != nil {
+			mod(&ds.Spec.Template.Spec.InitContainers[0])
+		}
+		return ds
+	}
+	mine := &policy.Policy{AllowedContainers: []policy.AllowedContainer{{Name: names.ProxyCertContainer, Image: "registry.example/metrics-proxy:*"}}}
+	tests := []struct {
+		name   string
+		ds     *appsv1.DaemonSet
+		policy *policy.Policy
+		want   int
+	}{
+		{name: "as injected, default image", ds: injected("", nil)},
+		{name: "another image", ds: injected("evil.example/tool:1", nil), want: 1},
+		{name: "own image listed", ds: injected("registry.example/metrics-proxy:v1", nil), policy: mine},
+		{name: "own image, default image no longer listed", ds: injected("", nil), policy: mine, want: 1},
+		{name: "a command", ds: injected("", func(c *corev1.Container) { c.Command = []string{"/bin/sh"} }), want: 1},
+		{name: "other arguments", ds: injected("", func(c *corev1.Container) { c.Args = append(c.Args, "--debug") }), want: 1},
+		{name: "another mount", ds: injected("", func(c *corev1.Container) {
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: names.VolumeName, MountPath: "/x"})
+		}), want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, vs := policy.ValidateDaemonSet(tt.ds, tt.policy)
+			assert.Len(t, vs, tt.want, render(vs))
+			for _, v := range vs {
+				assert.Equal(t, policy.RuleOtherContainer, v.Rule, v.String())
+			}
+		})
+	}
 }

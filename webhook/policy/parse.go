@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/webhook/components"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // APIVersion and Kind identify a policy file.
@@ -33,6 +34,14 @@ type file struct {
 	AllowedImages    *[]string          `json:"allowedImages,omitempty"`
 	ExemptNamespaces *[]string          `json:"exemptNamespaces,omitempty"`
 	FrontendTLS      *map[string]string `json:"frontendTLS,omitempty"`
+	// AllowedContainers are {name, image} entries.
+	AllowedContainers *[]allowedContainer `json:"allowedContainers,omitempty"`
+}
+
+// allowedContainer is one entry of allowedContainers as written.
+type allowedContainer struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
 }
 
 // Parse reads a policy file, YAML or JSON:
@@ -45,14 +54,16 @@ type file struct {
 //	components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
 //	allowedImages: ["public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"]
 //	exemptNamespaces: []
+//	allowedContainers: []        # e.g. [{name: reloader, image: "registry.example/reloader:*"}]
 //	frontendTLS: {}              # per component: allowed (default) | required | forbidden
 //
 // Omitted fields take the defaults of Default. Parsing is strict: an unknown or repeated field,
 // a wrong apiVersion or kind, an enforcement other than Deny or Warn, an empty allowedPaths,
 // components or allowedImages list, a path that does not start with '/' (or has a blank, a
 // control character, '?' or '#'), a method that is not an HTTP token, an unknown or repeated
-// component, a bad image pattern (see Policy.AllowedImages) or a namespace that is not a DNS
-// label is an error that names the field and the value. Every error wraps ErrInvalidPolicy.
+// component, a bad image pattern (see Policy.AllowedImages) a namespace that is not a DNS
+// label, or an allowedContainers entry without a DNS-label name, named haproxy, repeated or with a
+// bad image pattern is an error that names the field and the value. Every error wraps ErrInvalidPolicy.
 func Parse(data []byte) (*Policy, error) {
 	var f file
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
@@ -133,11 +144,37 @@ func Parse(data []byte) (*Policy, error) {
 			}
 		}
 	}
+	if f.AllowedContainers != nil {
+		p.AllowedContainers = allowedContainers(*f.AllowedContainers, bad)
+	}
 	parseFrontendTLS(f.FrontendTLS, p, bad)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %s", ErrInvalidPolicy, strings.Join(errs, "; "))
 	}
 	return p, nil
+}
+
+// allowedContainers checks the allowedContainers entries and returns them, reporting each bad
+// one through bad.
+func allowedContainers(in []allowedContainer, bad func(string, ...any)) []AllowedContainer {
+	var out []AllowedContainer
+	seen := map[string]bool{}
+	for i, c := range in {
+		switch msgs := validation.IsDNS1123Label(c.Name); {
+		case len(msgs) > 0:
+			bad("allowedContainers[%d].name: %q: not a container name: %s", i, c.Name, strings.Join(msgs, "; "))
+		case c.Name == names.ContainerName:
+			bad("allowedContainers[%d].name: %q: the injected container is not listed here", i, c.Name)
+		case seen[c.Name]:
+			bad("allowedContainers[%d].name: %q: listed twice", i, c.Name)
+		}
+		seen[c.Name] = true
+		if err := checkGlob(c.Image); err != nil {
+			bad("allowedContainers[%d].image: %q: %v", i, c.Image, err)
+		}
+		out = append(out, AllowedContainer{Name: c.Name, Image: c.Image})
+	}
+	return out
 }
 
 // list returns a copy of l, nil for an empty list.

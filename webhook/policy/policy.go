@@ -45,6 +45,18 @@ type Policy struct {
 	// FrontendTLS is, per component name, whether its frontend may, must or must not terminate
 	// TLS; a component not listed: TLSAllowed.
 	FrontendTLS map[string]TLSRequirement
+	// AllowedContainers are the containers and init containers a proxy pod may run beside the
+	// injected haproxy container, each by exact name and image pattern (as AllowedImages);
+	// default DefaultAllowedContainers (the injected proxy-cert init container).
+	AllowedContainers []AllowedContainer
+}
+
+// AllowedContainer is one container a proxy pod may run beside haproxy.
+type AllowedContainer struct {
+	// Name is the container's exact name.
+	Name string
+	// Image is a glob pattern for its image, matched as AllowedImages are.
+	Image string
 }
 
 // Default returns the default policy, which accepts the seed procedure's ConfigMap as written.
@@ -66,6 +78,17 @@ func (p *Policy) Exempt(namespace string) bool {
 func (p *Policy) ImageAllowed(image string) bool {
 	for _, pattern := range p.images() {
 		if globMatch(pattern, image) {
+			return true
+		}
+	}
+	return false
+}
+
+// ContainerAllowed reports whether the policy allows a container of that name and image beside
+// the haproxy container.
+func (p *Policy) ContainerAllowed(name, image string) bool {
+	for _, c := range p.containers() {
+		if c.Name == name && globMatch(c.Image, image) {
 			return true
 		}
 	}

@@ -34,18 +34,20 @@ allowedMethods: [GET, HEAD]
 components: [etcd, kube-proxy]
 allowedImages: ["haproxy:2.8*", "registry.example.com/*"]
 exemptNamespaces: [kube-system]
+allowedContainers: [{name: reloader, image: "registry.example.com/reloader:*"}]
 `
 	p, err := policy.Parse([]byte(full))
 	require.NoError(t, err)
 	etcd, _ := components.Lookup("etcd")
 	kubeProxy, _ := components.Lookup("kube-proxy")
 	assert.Equal(t, &policy.Policy{
-		Enforcement:      policy.EnforcementWarn,
-		AllowedPaths:     []string{"/metrics", "/metrics/cadvisor"},
-		AllowedMethods:   []string{"GET", "HEAD"},
-		Components:       []components.Component{etcd, kubeProxy},
-		AllowedImages:    []string{"haproxy:2.8*", "registry.example.com/*"},
-		ExemptNamespaces: []string{"kube-system"},
+		Enforcement:       policy.EnforcementWarn,
+		AllowedPaths:      []string{"/metrics", "/metrics/cadvisor"},
+		AllowedMethods:    []string{"GET", "HEAD"},
+		Components:        []components.Component{etcd, kubeProxy},
+		AllowedImages:     []string{"haproxy:2.8*", "registry.example.com/*"},
+		ExemptNamespaces:  []string{"kube-system"},
+		AllowedContainers: []policy.AllowedContainer{{Name: "reloader", Image: "registry.example.com/reloader:*"}},
 	}, p)
 
 	minimal, err := policy.Parse([]byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\n"))
@@ -64,6 +66,7 @@ allowedMethods: []           # e.g. [GET, HEAD]; empty: any
 components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
 allowedImages: ["public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"]
 exemptNamespaces: []
+allowedContainers: []        # e.g. [{name: reloader, image: "registry.example/reloader:*"}]
 `
 	d, err := policy.Parse([]byte(documented))
 	require.NoError(t, err)
@@ -97,6 +100,11 @@ func TestParseErrors(t *testing.T) {
 		{"empty glob", head + "allowedImages: [\"\"]\n", []string{"allowedImages[0]", "empty"}},
 		{"empty images", head + "allowedImages: []\n", []string{"allowedImages", "empty"}},
 		{"bad namespace", head + "exemptNamespaces: [Kube_System]\n", []string{"exemptNamespaces[0]", `"Kube_System"`}},
+		{"container without a name", head + "allowedContainers: [{image: x}]\n", []string{"allowedContainers[0].name", `""`}},
+		{"container named haproxy", head + "allowedContainers: [{name: haproxy, image: x}]\n", []string{"allowedContainers[0].name", "injected"}},
+		{"container listed twice", head + "allowedContainers: [{name: a, image: x}, {name: a, image: y}]\n", []string{"allowedContainers[1].name", "twice"}},
+		{"container without an image", head + "allowedContainers: [{name: a}]\n", []string{"allowedContainers[0].image", "empty"}},
+		{"container with an unknown field", head + "allowedContainers: [{name: a, image: x, command: [sh]}]\n", []string{"command"}},
 		{"several errors at once", head + "enforcement: Maybe\ncomponents: [kubelet]\n", []string{"enforcement", "Maybe", "components[0]", "kubelet"}},
 		{"not YAML", "{", []string{"invalid policy"}},
 		{"wrong type", head + "allowedPaths: /metrics\n", []string{"allowedPaths"}},

@@ -129,14 +129,32 @@ const (
 	// RuleContainerCommand: the haproxy container sets command or args, which could load
 	// another config (-f, --) past the image's entrypoint.
 	RuleContainerCommand RuleID = "container-command"
-	// RuleConfigVolume: the config directory is not mounted from a ConfigMap volume whose
-	// haproxy.cfg file is the ConfigMap's haproxy.cfg key, or another mount shadows it.
+	// RuleConfigVolume: the config directory is not mounted from a ConfigMap volume that
+	// projects the ConfigMap's haproxy.cfg key to haproxy.cfg and nothing else, or another mount
+	// shadows it.
 	RuleConfigVolume RuleID = "config-volume"
 	// RuleImage: the haproxy container's image matches none of the allowed images.
 	RuleImage RuleID = "image"
 	// RuleHostNetwork: the pod does not run on the host network, so ${NODE_IP} is not an
 	// address of the pod.
 	RuleHostNetwork RuleID = "host-network"
+	// RuleOtherContainer: a container or init container beside haproxy that the policy's
+	// allowedContainers does not list by name and image: on the host network it could run
+	// anything, haproxy on another config included.
+	RuleOtherContainer RuleID = "other-container"
+)
+
+// Rules on a proxy ConfigMap and on the size of any object the webhooks review.
+const (
+	// RuleConfigKeys: a ConfigMap holding haproxy.cfg has other keys, which a container could
+	// read as a config nobody validated.
+	RuleConfigKeys RuleID = "config-keys"
+	// RuleConfigLabel: an update removes the metrics-proxy.io/config label from a ConfigMap
+	// that holds haproxy.cfg, which would take its later edits out of the webhooks' sight.
+	RuleConfigLabel RuleID = "config-label"
+	// RuleObjectSize: an object no proxy needs: more than MaxContainers containers, a
+	// haproxy.cfg larger than MaxConfigBytes, JSON nested deeper than MaxNesting.
+	RuleObjectSize RuleID = "object-size"
 )
 
 // Rule is a RuleID and what it rejects, for documentation and tools.
@@ -193,8 +211,12 @@ func Rules() []Rule {
 		{RuleProxyContainer, "DaemonSets without a haproxy container"},
 		{RuleNodeIPEnv, "NODE_IP not from fieldRef status.hostIP: unset, HAProxy binds 0.0.0.0"},
 		{RuleContainerCommand, "command or args on the haproxy container: they can load another config"},
-		{RuleConfigVolume, "the config directory not mounted from a ConfigMap's haproxy.cfg, or shadowed"},
+		{RuleConfigVolume, "the config directory not mounted from a ConfigMap projecting only haproxy.cfg, or shadowed"},
 		{RuleImage, "images the policy does not allow"},
 		{RuleHostNetwork, "pods off the host network"},
+		{RuleOtherContainer, "containers and init containers beside haproxy that allowedContainers does not list"},
+		{RuleConfigKeys, "ConfigMaps holding haproxy.cfg with other keys"},
+		{RuleConfigLabel, "updates that remove the metrics-proxy.io/config label from a ConfigMap holding haproxy.cfg"},
+		{RuleObjectSize, "objects no proxy needs: too many containers, a huge haproxy.cfg, deep nesting"},
 	}
 }

@@ -9,7 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	kjson "sigs.k8s.io/json"
@@ -18,27 +17,6 @@ import (
 	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
-
-// ConfigMapValidator is the validating handler for proxy configs.
-type ConfigMapValidator struct {
-	// Policies gives the policy in force.
-	Policies PolicySource
-}
-
-var _ admission.Handler = ConfigMapValidator{}
-
-// Handle implements admission.Handler.
-func (h ConfigMapValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	p := h.Policies.Policy()
-	if skip, resp := skipValidation(req, p); skip {
-		return resp
-	}
-	var cm corev1.ConfigMap
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &cm); err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decode ConfigMap: %w", err))
-	}
-	return verdict(ctx, req, "ConfigMap", policy.ValidateConfigMap(&cm, p), p)
-}
 
 // DaemonSetValidator is the validating handler for proxy DaemonSets: the DaemonSet itself and
 // the ConfigMap it mounts, read from the API server.
@@ -56,16 +34,23 @@ var _ admission.Handler = DaemonSetValidator{}
 
 // Handle implements admission.Handler.
 func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	if err := malformedRequest(req, daemonSetKind); err != nil {
+		return malformed(ctx, WebhookValidate, req, err)
+	}
 	p := h.Policies.Policy()
-	if skip, resp := skipValidation(req, p); skip {
-		return resp
+	if skip, reason := skipValidation(req, p); skip {
+		return decided(ctx, WebhookValidate, req, OutcomeSkipped, reason, admission.Allowed(reason))
+	}
+	if v := policy.CheckDaemonSetJSON(req.Object.Raw); v != nil {
+		return verdict(ctx, req, "DaemonSet", []policy.Violation{*v}, p)
 	}
 	var ds appsv1.DaemonSet
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &ds); err != nil {
-		return admission.Errored(http.StatusBadRequest, fmt.Errorf("decode DaemonSet: %w", err))
+		err = fmt.Errorf("decode DaemonSet: %w", err)
+		return decided(ctx, WebhookValidate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
 	}
 	if inject.OptedOut(&ds) {
-		return admission.Allowed("opted out")
+		return decided(ctx, WebhookValidate, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed("opted out"))
 	}
 	if ds.Namespace == "" {
 		ds.Namespace = req.Namespace
@@ -73,7 +58,9 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 	var mounted *corev1.ConfigMap
 	vs, err := policy.ValidateProxy(&ds, p, func(namespace, name string) (*corev1.ConfigMap, error) {
 		var cm corev1.ConfigMap
-		err := h.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
+		err := bounded(ctx, LookupTimeout, "lookup", func(ctx context.Context) error {
+			return h.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
+		})
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
@@ -81,10 +68,10 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 		return &cm, err
 	})
 	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+		return decided(ctx, WebhookValidate, req, OutcomeError, err.Error(), admission.Errored(http.StatusInternalServerError, err))
 	}
 	if v, err := h.unguardedConfig(ctx, ds.Namespace, mounted); err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+		return decided(ctx, WebhookValidate, req, OutcomeError, err.Error(), admission.Errored(http.StatusInternalServerError, err))
 	} else if v != nil {
 		vs = append(vs, *v)
 	}
@@ -92,19 +79,19 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 }
 
 // unguardedConfig returns a violation when the mounted ConfigMap's later edits would escape the
-// ConfigMap webhooks: outside a namespace with injection enabled they only see ConfigMaps
-// labelled metrics-proxy.io/config=haproxy, so a proxy there must mount a labelled one.
+// ConfigMap webhooks: outside a namespace with injection enabled a ConfigMap is checked on every
+// write only when labelled metrics-proxy.io/config=haproxy, so a proxy there must mount a
+// labelled one.
 func (h DaemonSetValidator) unguardedConfig(ctx context.Context, namespace string, cm *corev1.ConfigMap) (*policy.Violation, error) {
 	if cm == nil || inject.IsProxyConfig(cm) {
 		return nil, nil
 	}
 	if h.Namespaces != nil {
-		ns := metav1.PartialObjectMetadata{}
-		ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
-		if err := h.Namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns); err != nil {
-			return nil, fmt.Errorf("get namespace %s: %w", namespace, err)
+		enabled, err := injectionEnabled(ctx, h.Namespaces, namespace)
+		if err != nil {
+			return nil, err
 		}
-		if ns.Labels[names.NamespaceInjectionLabel] == "enabled" {
+		if enabled {
 			return nil, nil // every ConfigMap with haproxy.cfg here is validated on every write
 		}
 	}
@@ -114,13 +101,14 @@ func (h DaemonSetValidator) unguardedConfig(ctx context.Context, namespace strin
 			names.ConfigLabelValue, namespace, names.NamespaceInjectionLabel)}, nil
 }
 
-// skipValidation answers the requests no policy applies to: other operations, exempt namespaces.
-func skipValidation(req admission.Request, p *policy.Policy) (bool, admission.Response) {
+// skipValidation says why no policy applies to a request, if none does: another operation, an
+// exempt namespace.
+func skipValidation(req admission.Request, p *policy.Policy) (bool, string) {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
-		return true, admission.Allowed("")
+		return true, "operation " + string(req.Operation)
 	}
 	if p.Exempt(req.Namespace) {
-		return true, admission.Allowed(fmt.Sprintf("namespace %q is exempt from the metrics-proxy policy", req.Namespace))
+		return true, fmt.Sprintf("namespace %q is exempt from the metrics-proxy policy", req.Namespace)
 	}
-	return false, admission.Response{}
+	return false, ""
 }

@@ -1,0 +1,261 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+)
+
+// Bounds of the webhook server. A review is small and answered in milliseconds; anything slower
+// is a client holding memory.
+const (
+	// ReadHeaderTimeout bounds the TLS handshake and the request headers.
+	ReadHeaderTimeout = 5 * time.Second
+	// ReadTimeout bounds reading a whole request, body included.
+	ReadTimeout = 10 * time.Second
+	// WriteTimeout bounds a request from the end of its headers to the end of the response.
+	WriteTimeout = 10 * time.Second
+	// IdleTimeout closes a kept-alive connection with no request.
+	IdleTimeout = 60 * time.Second
+	// MaxHeaderBytes bounds the request headers.
+	MaxHeaderBytes = 64 << 10
+	// DefaultMaxInFlight is how many large reviews (over SmallReviewBytes) are processed at
+	// once by default; small ones, such as every proxy DaemonSet and its config, get
+	// SmallReviewShare times as many slots of their own, so that large ones never crowd them out.
+	DefaultMaxInFlight = 4
+	// SmallReviewBytes is the largest body of a small review (a proxy DaemonSet is about 5 KiB).
+	SmallReviewBytes = 64 << 10
+	// SmallReviewShare is how many more slots small reviews get than large ones.
+	SmallReviewShare = 8
+	// MaxReviewBytes is the largest body read: the API server sends at most an object and its old
+	// version, each under its own request limit (a ConfigMap holds at most 1 MiB).
+	MaxReviewBytes = 4 << 20
+	// InFlightWait is how long a review waits for a slot before it is refused.
+	InFlightWait = 1 * time.Second
+)
+
+// cipherSuites are the TLS 1.2 suites offered: ECDHE with AEAD only (TLS 1.3 suites are not
+// configurable and are all AEAD).
+var cipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// webhookServer serves the registered webhooks over TLS with bounds controller-runtime's server
+// does not set: TLS 1.2 with AEAD suites or TLS 1.3, HTTP/1.1 only, read and write deadlines, a
+// bound on reviews in flight and, optionally, verification of the API server's client
+// certificate. Registration (and its request metrics) is controller-runtime's.
+type webhookServer struct {
+	webhook.Server // Register, WebhookMux: controller-runtime's, so its webhook metrics stay
+
+	host         string
+	port         int
+	getCert      func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+	clientCAFile string
+	slots        chan struct{} // large reviews
+	smallSlots   chan struct{} // reviews of at most SmallReviewBytes
+	logger       logr.Logger
+	started      atomic.Bool
+}
+
+// newWebhookServer returns the server; maxInFlight <= 0 means DefaultMaxInFlight.
+func newWebhookServer(host string, port int, getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error),
+	clientCAFile string, maxInFlight int, logger logr.Logger) *webhookServer {
+	if maxInFlight <= 0 {
+		maxInFlight = DefaultMaxInFlight
+	}
+	return &webhookServer{
+		Server: webhook.NewServer(webhook.Options{Host: host, Port: port, WebhookMux: http.NewServeMux()}),
+		host:   host, port: port, getCert: getCert, clientCAFile: clientCAFile,
+		slots: make(chan struct{}, maxInFlight), smallSlots: make(chan struct{}, maxInFlight*SmallReviewShare),
+		logger: logger.WithName("webhook-server"),
+	}
+}
+
+// tlsConfig is the server's TLS configuration.
+func (s *webhookServer) tlsConfig() (*tls.Config, error) {
+	cfg := &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   cipherSuites,
+		NextProtos:     []string{"http/1.1"},
+		GetCertificate: s.getCert,
+	}
+	if s.clientCAFile != "" {
+		pem, err := os.ReadFile(s.clientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA %s: no PEM certificate", s.clientCAFile)
+		}
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}
+
+// Start serves until ctx ends; it implements manager.Runnable.
+func (s *webhookServer) Start(ctx context.Context) error {
+	cfg, err := s.tlsConfig()
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(s.port)))
+	if err != nil {
+		return fmt.Errorf("webhook server: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           s.limit(s.WebhookMux()),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		// A non-nil empty map turns HTTP/2 off, with NextProtos above.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		BaseContext:  func(net.Listener) context.Context { return ctx },
+		// Handshake failures and the like: one line each at debug level, never a flood.
+		ErrorLog: log.New(logWriter{s.logger.V(1)}, "", 0),
+	}
+	s.logger.Info("serving webhooks", "address", l.Addr().String(), "maxInFlight", cap(s.slots), "maxSmallInFlight", cap(s.smallSlots), "clientCA", s.clientCAFile)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	s.started.Store(true)
+	if err := srv.Serve(tls.NewListener(l, cfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("webhook server: %w", err)
+	}
+	<-done
+	return nil
+}
+
+// limit admits at most cap(s.slots) large reviews and cap(s.smallSlots) small ones at once (by
+// Content-Length; a body of unknown length counts as large); one more waits up to InFlightWait
+// for a slot and is then refused at once with 429 and a message that says why. A waiting review
+// holds a connection, not its body: the body is read only once a slot is taken, and never beyond
+// MaxReviewBytes.
+func (s *webhookServer) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slots, size := s.slots, "large"
+		if r.ContentLength >= 0 && r.ContentLength <= SmallReviewBytes {
+			slots, size = s.smallSlots, "small"
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			timer := time.NewTimer(InFlightWait)
+			defer timer.Stop()
+			select {
+			case slots <- struct{}{}:
+			case <-timer.C:
+				rejectedReviews.WithLabelValues("in-flight").Inc()
+				s.logger.Info("review refused: too many in flight", "path", r.URL.Path, "size", size, "maxInFlight", cap(slots), "remote", r.RemoteAddr)
+				tooMany(w, r, fmt.Sprintf("metrics-proxy: too many %s admission reviews in flight (at most %d); retry", size, cap(slots)))
+				return
+			case <-r.Context().Done():
+				return
+			}
+		}
+		defer func() { <-slots }()
+		r.Body = http.MaxBytesReader(w, r.Body, MaxReviewBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// uidPattern finds a review's uid, which the API server writes first in the request.
+var uidPattern = regexp.MustCompile(`"request":\s*\{\s*"uid":\s*"([0-9a-zA-Z-]{1,64})"`)
+
+// tooMany refuses a review. When the uid is among the first bytes of the body (the API server
+// writes it there), the answer is an AdmissionReview that denies with code 429 and msg, which the
+// API server shows to the user; otherwise a plain 429 with msg.
+func tooMany(w http.ResponseWriter, r *http.Request, msg string) {
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(r.Body, head)
+	m := uidPattern.FindSubmatch(head[:n])
+	if m == nil {
+		http.Error(w, msg, http.StatusTooManyRequests)
+		return
+	}
+	review := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Response: &admissionv1.AdmissionResponse{UID: types.UID(m[1]), Allowed: false,
+			Result: &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusTooManyRequests,
+				Reason: metav1.StatusReasonTooManyRequests, Message: msg}},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(review)
+}
+
+// StartedChecker is ready once the server accepts TLS connections.
+func (s *webhookServer) StartedChecker() healthz.Checker {
+	return func(*http.Request) error {
+		if !s.started.Load() {
+			return errors.New("webhook server not started yet")
+		}
+		d := &net.Dialer{Timeout: 2 * time.Second}
+		conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(dialHost(s.host), strconv.Itoa(s.port)),
+			&tls.Config{InsecureSkipVerify: true}) //nolint:gosec // a liveness dial, no data
+		if err != nil {
+			// With client-certificate verification the handshake fails here, after the
+			// server answered: that is a serving server.
+			var alert tls.AlertError
+			if s.clientCAFile != "" && (errors.As(err, &alert) || errors.Is(err, net.ErrClosed)) {
+				return nil
+			}
+			return fmt.Errorf("webhook server is not reachable: %w", err)
+		}
+		return conn.Close()
+	}
+}
+
+// NeedLeaderElection implements manager.LeaderElectionRunnable: every replica serves.
+func (*webhookServer) NeedLeaderElection() bool { return false }
+
+// dialHost is where the server is reached from the same process.
+func dialHost(host string) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return "127.0.0.1"
+	}
+	return host
+}
+
+// logWriter writes the HTTP server's error log lines to a logger.
+type logWriter struct{ logger logr.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.logger.Info(string(trimNewline(p)))
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	if n := len(p); n > 0 && p[n-1] == '\n' {
+		return p[:n-1]
+	}
+	return p
+}

@@ -1,0 +1,49 @@
+package admission
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/metrics-proxy/injector/webhook/names"
+)
+
+// injectionEnabled reports whether namespace carries metrics-proxy.io/injection=enabled, read
+// within LookupTimeout; a nil reader knows no enabled namespace.
+func injectionEnabled(ctx context.Context, namespaces client.Reader, namespace string) (bool, error) {
+	if namespaces == nil {
+		return false, nil
+	}
+	ns := metav1.PartialObjectMetadata{}
+	ns.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Namespace"))
+	err := bounded(ctx, LookupTimeout, "get namespace "+namespace, func(ctx context.Context) error {
+		return namespaces.Get(ctx, client.ObjectKey{Name: namespace}, &ns)
+	})
+	if err != nil {
+		return false, err
+	}
+	return ns.Labels[names.NamespaceInjectionLabel] == "enabled", nil
+}
+
+// mountedByProxy reports whether a DaemonSet labelled metrics-proxy.io/inject=true in namespace
+// has a configMap volume of the ConfigMap name, listed within LookupTimeout.
+func mountedByProxy(ctx context.Context, daemonSets client.Reader, namespace, name string) (bool, error) {
+	var list appsv1.DaemonSetList
+	err := bounded(ctx, LookupTimeout, "list the proxy DaemonSets of namespace "+namespace, func(ctx context.Context) error {
+		return daemonSets.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{names.InjectLabel: "true"})
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, ds := range list.Items {
+		for _, vol := range ds.Spec.Template.Spec.Volumes {
+			if vol.ConfigMap != nil && vol.ConfigMap.Name == name {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
