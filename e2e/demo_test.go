@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/metrics-proxy/injector/e2e/seed"
 )
 
 // workDirLine is the line where the demo names its work directory, from which its components run.
@@ -45,17 +47,17 @@ func TestDemo(t *testing.T) {
 			"name: haproxy", "name: proxy-cert", "fieldPath: status.hostIP",
 			"hostNetwork: true", "key: node-role.kubernetes.io/control-plane", "bind ${NODE_IP}:2381",
 			"bind ${NODE_IP}:10257 ssl crt /run/metrics-proxy/tls/frontend.pem",
-			"proxy-cert: certificate for 127.0.0.2 written to /run/metrics-proxy/tls/frontend.pem",
-			"NODE_IP=127.0.0.2 haproxy -db -f ", "NODE_IP=127.0.0.3 haproxy -db -f ",
-			"https://127.0.0.2:10257/metrics", "prometheus -> 200 from kube-controller-manager: workqueue_adds_total",
+			"proxy-cert: certificate for " + seed.NetnsNodeIP + " written to /run/metrics-proxy/tls/frontend.pem",
+			"NODE_IP=" + seed.NetnsNodeIP + " haproxy -db -f ", "NODE_IP=" + seed.NetnsWorkerIP + " haproxy -db -f ",
+			"https://" + seed.NetnsNodeIP + ":10257/metrics", "prometheus -> 200 from kube-controller-manager: workqueue_adds_total",
 			"prometheus -> 200 from kube-scheduler: scheduler_schedule_attempts_total",
 			"prometheus -> 200 from etcd: etcd_server_has_leader",
-			"http://127.0.0.3:10249/metrics", "prometheus -> 403 from HAProxy",
+			"http://" + seed.NetnsWorkerIP + ":10249/metrics", "prometheus -> 403 from HAProxy",
 			"no-reader  -> 403 from kube-controller-manager",
 			"denied the request",
 			// Prometheus's view, then the counter-check.
-			"JOB", "kube-controller-manager  127.0.0.2:10257    up", "kube-proxy               127.0.0.3:10249    up",
-			`up{job="kube-scheduler", instance="127.0.0.2:10259"} 1`,
+			"JOB", "kube-controller-manager  " + seed.NetnsNodeIP + ":10257   up", "kube-proxy               " + seed.NetnsWorkerIP + ":10249   up",
+			`up{job="kube-scheduler", instance="` + seed.NetnsNodeIP + `:10259"} 1`,
 			"KubeControllerManagerDown inactive", "etcdInsufficientMembers inactive",
 			"server gave HTTP response to HTTPS client", "KubeControllerManagerInstanceUnreachable pending",
 			"Done in", "Stopping prometheus",
