@@ -47,8 +47,14 @@ func TestObjectPolicyThroughAPIServer(t *testing.T) {
 			"      containers: []\n      volumes: [{name: haproxy-config, configMap: {name: metrics-proxy}}]\n", 1)
 		kubectl(t, in, "apply", "-f", "-")
 		ds := getDaemonSet(t, ns, "proxy")
-		require.Len(t, ds.Spec.Template.Spec.Volumes, 1)
-		assert.Equal(t, []corev1.KeyToPath{{Key: names.ConfigKey, Path: names.ConfigKey}}, ds.Spec.Template.Spec.Volumes[0].ConfigMap.Items)
+		var config []corev1.Volume
+		for _, v := range ds.Spec.Template.Spec.Volumes {
+			if v.Name == names.VolumeName {
+				config = append(config, v)
+			}
+		}
+		require.Len(t, config, 1)
+		assert.Equal(t, []corev1.KeyToPath{{Key: names.ConfigKey, Path: names.ConfigKey}}, config[0].ConfigMap.Items)
 	})
 	t.Run("a proxy ConfigMap holds nothing but haproxy.cfg", func(t *testing.T) {
 		ns := newNamespace(t, nil)
@@ -81,7 +87,8 @@ func TestObjectPolicyThroughAPIServer(t *testing.T) {
 		kubectl(t, configMap("someone-elses-haproxy", ns, "", bypass), "apply", "-f", "-")
 	})
 	t.Run("allowedContainers lets an admin allow a container by name and image", func(t *testing.T) {
-		withPolicy(t, denyPolicy+"allowedContainers: [{name: sidecar, image: \""+names.DefaultImage+"\"}]\n")
+		// The list replaces the default, which allows the injected proxy-cert init container.
+		withPolicy(t, denyPolicy+"allowedContainers: [{name: sidecar, image: \""+names.DefaultImage+"\"}, {name: proxy-cert, image: \"metrics-proxy:*\"}]\n")
 		ns := newProxyNamespace(t, nil)
 		in := withSidecar("proxy", ns, false)
 		var stderr string
