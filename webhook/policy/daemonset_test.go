@@ -154,8 +154,9 @@ func TestValidateConfigMap(t *testing.T) {
 	bin := configMap(nil)
 	bin.BinaryData = map[string][]byte{names.ConfigKey: []byte("listen l\n")}
 	vs = policy.ValidateConfigMap(bin, nil)
-	require.Len(t, vs, 1)
+	require.Len(t, vs, 2)
 	assert.Equal(t, policy.RuleListenSection, vs[0].Rule, "binaryData is checked too")
+	assert.Equal(t, policy.RuleBindCount, vs[1].Rule, "and has no frontend")
 }
 
 func TestValidateProxy(t *testing.T) {
