@@ -63,7 +63,7 @@ tolerations: [{key: node-role.kubernetes.io/control-plane, operator: Exists, eff
 	t.Run("the policy inline is a policy file the server parses", func(t *testing.T) {
 		b := mustRender(t, Namespace, `
 policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exemptNamespaces: [sandbox],
-  allowedImages: ["haproxy:2.8.*"]}`)
+  allowedImages: ["haproxy:2.8.*"], allowedContainers: [{name: reloader, image: "registry.example/reloader:*"}]}`)
 		cm := &corev1.ConfigMap{}
 		b.get(t, "ConfigMap", "metrics-proxy-policy", cm)
 		p, err := policy.Parse([]byte(cm.Data["policy.yaml"]))
@@ -72,6 +72,8 @@ policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exe
 		assert.Equal(t, []string{"GET", "HEAD"}, p.AllowedMethods)
 		assert.Equal(t, []string{"/metrics"}, p.AllowedPaths, "the chart's defaults fill what is not set")
 		assert.Equal(t, []string{"haproxy:2.8.*"}, p.AllowedImages)
+		require.Len(t, p.AllowedContainers, 1)
+		assert.Equal(t, "reloader", p.AllowedContainers[0].Name)
 	})
 
 	t.Run("excluded namespaces, in another release namespace", func(t *testing.T) {
@@ -87,12 +89,18 @@ policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exe
 		}
 	})
 
-	t.Run("no exclusion by default: only the namespace label selects", func(t *testing.T) {
-		for _, hooks := range webhookEntries(t, mustRender(t, Namespace, "")) {
-			for _, w := range hooks {
-				if w.namespaceSelector != nil {
-					assert.Empty(t, w.namespaceSelector.MatchExpressions, w.name)
-					assert.Equal(t, map[string]string{"metrics-proxy.io/injection": "enabled"}, w.namespaceSelector.MatchLabels, w.name)
+	t.Run("the cluster's namespaces and the release's excluded by default, the release's always", func(t *testing.T) {
+		for values, want := range map[string][]string{
+			"":                        {"kube-system", "kube-public", "kube-node-lease", Namespace},
+			"excludedNamespaces: []":  {Namespace},
+			"excludedNamespaces: [a]": {"a", Namespace},
+		} {
+			for _, hooks := range webhookEntries(t, mustRender(t, Namespace, values)) {
+				for _, w := range hooks {
+					require.NotNil(t, w.namespaceSelector, "%q: %s", values, w.name)
+					assert.Equal(t, []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName,
+						Operator: metav1.LabelSelectorOpNotIn, Values: want}},
+						w.namespaceSelector.MatchExpressions, "%q: %s", values, w.name)
 				}
 			}
 		}
@@ -129,7 +137,9 @@ policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exe
 
 	t.Run("NetworkPolicy", func(t *testing.T) {
 		_, ok := mustRender(t, Namespace, "").find("NetworkPolicy", "metrics-proxy")
-		assert.False(t, ok, "off by default, as deploy/base")
+		assert.True(t, ok, "on by default, as deploy/base")
+		_, ok = mustRender(t, Namespace, "networkPolicy: {enabled: false}").find("NetworkPolicy", "metrics-proxy")
+		assert.False(t, ok, "networkPolicy.enabled=false")
 		np := &networkingv1.NetworkPolicy{}
 		mustRender(t, Namespace, "networkPolicy: {enabled: true, metricsFrom: [{namespaceSelector: {matchLabels: {team: obs}}}]}").
 			get(t, "NetworkPolicy", "metrics-proxy", np)

@@ -66,7 +66,7 @@ func TestControllersRunWithDeployRBAC(t *testing.T) {
 	early := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "early"},
 		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "early"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "early"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}}}
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: names.ContainerName, Image: names.DefaultImage}}}}}}
 	require.NoError(t, admin.Create(ctx, early))
 
 	sa := *cfg

@@ -52,7 +52,7 @@ func TestAuditAndExplainLive(t *testing.T) {
 	create(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "later", Name: "early"},
 		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "early"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "early"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}}})
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: names.ContainerName, Image: names.DefaultImage}}}}}})
 	var later corev1.Namespace
 	require.NoError(t, cp.Client.Get(ctx, clientKey("", "later"), &later))
 	later.Labels = map[string]string{names.NamespaceInjectionLabel: "enabled"}
@@ -83,7 +83,7 @@ func TestAuditAndExplainLive(t *testing.T) {
 		"namespace label metrics-proxy.io/injection: enabled",
 		"DaemonSet label metrics-proxy.io/inject:    (absent)",
 		"selected by namespaced.daemonsets.inject.metrics-proxy.io: namespace proxies labelled metrics-proxy.io/injection=enabled",
-		`live entry namespaced.daemonsets.inject.metrics-proxy.io matches: namespaceSelector "metrics-proxy.io/injection=enabled" matches`,
+		`live entry namespaced.daemonsets.inject.metrics-proxy.io matches: namespaceSelector "kubernetes.io/metadata.name notin (kube-node-lease,kube-public,kube-system,metrics-proxy-system),metrics-proxy.io/injection=enabled" matches`,
 		"then match conditions: not-opted-out",
 		`live entry labelled.daemonsets.inject.metrics-proxy.io does not match`,
 		"injected by " + liveVersion,

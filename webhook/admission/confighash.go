@@ -15,7 +15,8 @@ import (
 // inject.ConfigHash of it, so that a freshly injected proxy carries the hash the rollout
 // controller would write. It returns "" (the template's hash stays as it is) when there is no
 // reader, the annotations are invalid (injection reports that), the ConfigMap does not exist
-// yet, or the read fails: the rollout controller sets the hash once the ConfigMap is there.
+// yet, or the read fails or takes longer than AdvisoryTimeout (the API server away): the rollout
+// controller sets the hash once the ConfigMap is there, so a late read never costs the admission.
 func configHash(ctx context.Context, r client.Reader, namespace string, annotations map[string]string) string {
 	if r == nil {
 		return ""
@@ -25,7 +26,10 @@ func configHash(ctx context.Context, r client.Reader, namespace string, annotati
 		return ""
 	}
 	var cm corev1.ConfigMap
-	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: s.ConfigMap}, &cm); err != nil {
+	err = bounded(ctx, AdvisoryTimeout, "get ConfigMap "+s.ConfigMap, func(ctx context.Context) error {
+		return r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: s.ConfigMap}, &cm)
+	})
+	if err != nil {
 		if !apierrors.IsNotFound(err) {
 			logf.FromContext(ctx).Error(err, "read the proxy's ConfigMap for its config hash", "configMap", s.ConfigMap)
 		}

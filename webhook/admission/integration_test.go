@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,6 +144,10 @@ func TestInjectionThroughAPIServer(t *testing.T) {
 func TestConfigMapStubIsFilled(t *testing.T) {
 	needControlPlane(t)
 	ns := newNamespace(t, nil)
+	cs, err := components.Parse("kube-scheduler,etcd")
+	require.NoError(t, err)
+	// A config of the user's own, compliant (with no frontend haproxy would not start).
+	own := "# mine\n" + inject.HAProxyConfig(cs[1:])
 	kubectl(t, `apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -157,15 +162,13 @@ metadata:
   name: own
   namespace: `+ns+`
   labels: {metrics-proxy.io/config: haproxy}
-data: {haproxy.cfg: "# mine\n"}
+data: {haproxy.cfg: `+strconv.Quote(own)+`}
 `, "apply", "-f", "-")
 	var cm corev1.ConfigMap
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "metrics-proxy"}, &cm))
-	cs, err := components.Parse("kube-scheduler,etcd")
-	require.NoError(t, err)
 	assert.Equal(t, inject.HAProxyConfigTLS(cs, components.DefaultTLS(cs)), cm.Data[names.ConfigKey], "TLS on 10259 by default")
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "own"}, &cm))
-	assert.Equal(t, "# mine\n", cm.Data[names.ConfigKey], "a config the user wrote is never replaced")
+	assert.Equal(t, own, cm.Data[names.ConfigKey], "a config the user wrote is never replaced")
 }
 
 // TestServerEndpoints: the probes answer and /metrics carries our decision counter next to

@@ -43,7 +43,7 @@ func TestLabelledLaterReportedThenReinjected(t *testing.T) {
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "early"},
 		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "early"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "early"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}}}
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: names.ContainerName, Image: names.DefaultImage}}}}}}
 	require.NoError(t, cp.Client.Create(ctx, ds))
 	require.NotContains(t, ds.Annotations, names.StatusAnnotation, "the namespace is not labelled yet")
 	var namespace corev1.Namespace

@@ -113,9 +113,10 @@ func TestParseReinjectMode(t *testing.T) {
 	assert.ErrorContains(t, err, `"always": want off or stale`)
 }
 
-// stub is a DaemonSet in namespace ns as a user writes it: one container of their own.
+// stub is a DaemonSet in namespace ns as the seed procedure writes one by hand: the haproxy
+// container, nothing injected yet.
 func stub(name string, lbls map[string]string) *appsv1.DaemonSet {
 	return &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: lbls},
 		Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-			Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}}}
+			Containers: []corev1.Container{{Name: names.ContainerName, Image: names.DefaultImage}}}}}}
 }

@@ -47,7 +47,7 @@ func TestTwoReplicasOneLeaderTakeover(t *testing.T) {
 	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "early", Labels: map[string]string{"app": "early"}},
 		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "early"}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "early"}},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}}}
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: names.ContainerName, Image: names.DefaultImage}}}}}}
 	require.NoError(t, cp.Client.Create(ctx, ds))
 	require.NoError(t, cp.Client.Patch(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}},
 		client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"`+names.NamespaceInjectionLabel+`":"enabled"}}}`))))

@@ -17,8 +17,6 @@ type acceptCase struct {
 	name   string
 	cfg    string
 	policy *policy.Policy
-	// noListener: haproxy -c finds no error but exits 2, as there is nothing to listen on.
-	noListener bool
 }
 
 // acceptCases are compliant variants; haproxy_test.go also runs each through haproxy -c.
@@ -68,7 +66,6 @@ func acceptCases(t testing.TB) []acceptCase {
 			"backend kube-proxy\n  mode http\n  timeout connect 5s\n  timeout server 5s\n" + server},
 		{name: "comments blank lines and CRLF", cfg: strings.ReplaceAll("# metrics only\n\n"+std()+"\n# end\n", "\n", "\r\n")},
 		{name: "unreferenced valid backend", cfg: std() + "backend spare\n  server s 127.0.0.1:10249\n"},
-		{name: "no frontend at all", cfg: head, noListener: true},
 		{name: "allowed methods GET HEAD", cfg: withFE("  http-request deny unless METH_GET\n"), policy: &policy.Policy{AllowedMethods: []string{"GET", "HEAD"}}},
 		{name: "allowed methods GET", cfg: withFE("  http-request deny if !{ method GET }\n"), policy: &policy.Policy{AllowedMethods: []string{"GET"}}},
 		{name: "allowed methods with named acls", cfg: kp(bind+"  acl ok path /metrics\n  acl get method GET\n  http-request deny unless ok\n  http-request deny unless get\n"+route, server),

@@ -20,6 +20,14 @@ func checkServer(v *validator, sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleName, "server name %q: haproxy allows only ASCII letters, digits, '.', ':', '-' and '_' and refuses to start", d.Args[0].Value)
 		return
 	}
+	if prev, ok := sec.serverNames[d.Args[0].Value]; ok {
+		v.add(d.Line, RuleDuplicateName, "server %s is already defined at line %d of %s; haproxy refuses two servers of one name in a backend and does not start", d.Args[0].Raw, prev, sec.what())
+	} else {
+		if sec.serverNames == nil {
+			sec.serverNames = map[string]int{}
+		}
+		sec.serverNames[d.Args[0].Value] = d.Line
+	}
 	addr := d.Args[1]
 	port, problem := parseServer(addr.Value)
 	switch {

@@ -42,12 +42,20 @@ func validateConfig(cfg []byte, p *Policy, max int, off map[RuleID]bool) (vs []V
 	}
 	parsed, err := haproxy.Walk(cfg, v.visit)
 	v.close()
+	if len(v.frontends) == 0 && v.sections <= maxSections {
+		v.add(1, RuleBindCount, "the config has no frontend: haproxy has no listener and does not start; want a frontend with bind %sPORT for each component", nodeIPPrefix)
+	}
 	v.syntax(parsed, err)
 	v.defaultsUse()
 	v.routing()
 	sortByLine(v.vs)
 	return v.vs, v.total - len(v.vs)
 }
+
+// maxSections bounds the defaults, frontend and backend sections of a config: four components
+// need four frontends, four backends and a defaults section; the validator keeps each section
+// it reads until the end, so the bound keeps its memory and time small whatever the input.
+const maxSections = 64
 
 // validator holds the state of one ValidateConfig call.
 type validator struct {
@@ -64,6 +72,7 @@ type validator struct {
 	backends     map[string]*section // first backend of each name
 	order        []*section          // frontends with routes, in file order
 	ports        map[int32]int       // frontend port -> line of its first bind
+	sections     int                 // defaults, frontend and backend sections seen so far
 	spent        int                 // comparisons spent on the method check (see methodBudget)
 
 	cur   *section // the section being read; nil when its kind is refused as a whole
@@ -145,7 +154,17 @@ func (v *validator) open(s *haproxy.Section) {
 	case haproxy.HTTPErrors:
 		v.add(s.Line, RuleErrorPage, "http-errors %s: http-errors sections make haproxy answer with pages of its own", s.Name)
 		return
-	case haproxy.Global, haproxy.Defaults, haproxy.Frontend, haproxy.Backend:
+	case haproxy.Defaults, haproxy.Frontend, haproxy.Backend:
+		v.sections++
+		if v.sections > maxSections {
+			// Each kept section costs memory and map growth: a hostile config of distinct
+			// names would make validation slow and big. A metrics proxy needs a handful.
+			if !v.counted(s.Line) {
+				v.add(s.Line, RuleSectionCount, "%s: more than %d defaults, frontend and backend sections; a metrics proxy needs a frontend and a backend per component", strings.TrimSpace(string(s.Kind)+" "+s.Name), maxSections)
+			}
+			return
+		}
+	case haproxy.Global:
 	default:
 		v.add(s.Line, RuleSectionKind, "%s section: only global, defaults, frontend and backend sections are allowed", s.Kind)
 		return

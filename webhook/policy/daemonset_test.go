@@ -189,8 +189,9 @@ func TestValidateConfigMap(t *testing.T) {
 	bin := configMap(nil)
 	bin.BinaryData = map[string][]byte{names.ConfigKey: []byte("listen l\n")}
 	vs = policy.ValidateConfigMap(bin, nil)
-	require.Len(t, vs, 1)
+	require.Len(t, vs, 2)
 	assert.Equal(t, policy.RuleListenSection, vs[0].Rule, "binaryData is checked too")
+	assert.Equal(t, policy.RuleBindCount, vs[1].Rule, "and has no frontend")
 
 	extra := configMap(map[string]string{names.ConfigKey: string(readSeed(t)), "evil.cfg": "listen l\n"})
 	extra.BinaryData = map[string][]byte{"more.cfg": nil}

@@ -27,11 +27,6 @@ func TestAcceptedConfigsRunOnHAProxy(t *testing.T) {
 			cmd := exec.Command(bin, "-c", "-f", path)
 			cmd.Env = append(os.Environ(), "NODE_IP=127.0.0.1")
 			out, err := cmd.CombinedOutput()
-			if tc.noListener {
-				assert.Equal(t, 2, cmd.ProcessState.ExitCode())
-				assert.Contains(t, string(out), "no listener")
-				return
-			}
 			assert.NoError(t, err, "haproxy -c refuses a config the validator accepts:\n%s\n%s", out, tc.cfg)
 		})
 	}

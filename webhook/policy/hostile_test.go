@@ -38,6 +38,13 @@ var hostileCases = []hostileCase{
 		return repeatTo(n, "frontend f\n", "  x"+strings.Repeat(" x", 62)+"\n")
 	}},
 	{"sections", func(n int) []byte { return repeatTo(n, "", "frontend f\n") }},
+	{"distinct-sections", func(n int) []byte {
+		var b strings.Builder
+		for i := 0; b.Len() < n; i++ {
+			fmt.Fprintf(&b, "backend b%d\n", i) // each name kept once, were there no bound
+		}
+		return []byte(b.String())
+	}},
 	{"expansions", func(n int) []byte {
 		return repeatTo(n, "frontend f\n", "  log \"${X[*]-a b c}\"\n")
 	}},

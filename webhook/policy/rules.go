@@ -17,6 +17,8 @@ const (
 	// RuleSectionKind: a section other than global, defaults, frontend, backend (program, peers,
 	// resolvers, cache, ring, userlist, ...).
 	RuleSectionKind RuleID = "section-kind"
+	// RuleSectionCount: more than 64 defaults, frontend and backend sections in one config.
+	RuleSectionCount RuleID = "section-count"
 	// RuleListenSection: a listen section, a frontend and a backend in one, which the validator
 	// does not take apart.
 	RuleListenSection RuleID = "listen-section"
@@ -24,7 +26,8 @@ const (
 	RuleUnknownKeyword RuleID = "unknown-keyword"
 	// RuleKeywordArgs: an allowed keyword with arguments outside its allowed shape.
 	RuleKeywordArgs RuleID = "keyword-args"
-	// RuleDuplicateName: two frontends, two backends or two defaults sections of one name.
+	// RuleDuplicateName: two frontends, two backends or two defaults sections of one name, or
+	// two servers of one name in a backend (HAProxy refuses those and does not start).
 	RuleDuplicateName RuleID = "duplicate-name"
 	// RuleExpansion: a '$' in any word but the address of bind ${NODE_IP}:PORT. HAProxy
 	// expands environment variables, defaults written in the file, ${NAME[*]} word splitting
@@ -68,7 +71,8 @@ const (
 	// RuleFrontendTLS: a frontend without TLS where the policy's frontendTLS requires it, or
 	// with TLS where it forbids it.
 	RuleFrontendTLS RuleID = "frontend-tls"
-	// RuleBindCount: a frontend with no bind or with more than one.
+	// RuleBindCount: a frontend with no bind or with more than one, or no frontend at all
+	// (HAProxy has no listener and does not start).
 	RuleBindCount RuleID = "bind-count"
 	// RuleComponentPort: a bind or a server on a port of no component the policy allows.
 	RuleComponentPort RuleID = "component-port"
@@ -172,10 +176,11 @@ func Rules() []Rule {
 		{RuleOutsideSection, "directives before the first section"},
 		{RuleDotDirective, ".if/.elif/.else/.endif, .notice and kin, [scope] lines: lines switched on by the environment"},
 		{RuleSectionKind, "sections other than global, defaults, frontend, backend (program, peers, resolvers, ...)"},
+		{RuleSectionCount, "more than 64 defaults, frontend and backend sections"},
 		{RuleListenSection, "listen sections"},
 		{RuleUnknownKeyword, "keywords outside the section's allowlist"},
 		{RuleKeywordArgs, "allowed keywords with arguments outside their allowed shape"},
-		{RuleDuplicateName, "two frontends, backends or defaults sections of one name"},
+		{RuleDuplicateName, "two frontends, backends or defaults sections of one name, two servers of one name in a backend"},
 		{RuleExpansion, "any '$' but bind ${NODE_IP}:PORT: haproxy expands variables, defaults, [*] word splits and $.LINE/$.SECTION"},
 		{RuleName, "section and server names with characters haproxy refuses (only letters, digits, . : - _)"},
 		{RuleDefaultsFrom, "from NAME naming no defaults section above"},
@@ -190,7 +195,7 @@ func Rules() []Rule {
 		{RuleOption, "options outside the allowlist (http-use-proxy-header, accept-invalid-http-request, ...)"},
 		{RuleBind, "binds other than exactly ${NODE_IP}:PORT, without options or with exactly ssl crt " + tlsBindOptions[2]},
 		frontendTLSRule,
-		{RuleBindCount, "frontends with no bind or several"},
+		{RuleBindCount, "frontends with no bind or several, a config with no frontend"},
 		{RuleComponentPort, "binds and servers on a port of no component the policy allows"},
 		{RuleDuplicatePort, "two frontends on one port"},
 		{RuleRouting, "conditional or dynamic routing, or routing to another component's backend"},

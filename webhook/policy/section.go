@@ -27,8 +27,9 @@ type section struct {
 	denies    []*condition
 
 	// backend
-	serverPorts []int32 // distinct ports of the servers with a valid address, in file order
-	serverLines []int   // the line of the first server on each of them
+	serverPorts []int32        // distinct ports of the servers with a valid address, in file order
+	serverLines []int          // the line of the first server on each of them
+	serverNames map[string]int // server name -> line of its definition
 }
 
 // route is a default_backend or use_backend directive.

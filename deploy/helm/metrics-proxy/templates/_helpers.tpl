@@ -20,25 +20,21 @@ app.kubernetes.io/component: webhook
 {{- end }}
 
 {{/*
-A webhook entry's namespaceSelector: the injection label when enabledOnly, and the excluded
-namespaces (plus the release's own) when there are any; nothing when neither.
+A webhook entry's namespaceSelector: the injection label when enabledOnly, and always the
+excluded namespaces plus the release's own (as deploy/base excludes metrics-proxy-system): an
+outage of the webhook never blocks writes there.
 Call with (dict "root" $ "enabledOnly" true|false).
 */}}
 {{- define "metrics-proxy.namespaceSelector" -}}
-{{- $excluded := .root.Values.excludedNamespaces -}}
-{{- if or .enabledOnly $excluded -}}
 namespaceSelector:
 {{- if .enabledOnly }}
   matchLabels:
     metrics-proxy.io/injection: enabled
 {{- end }}
-{{- if $excluded }}
   matchExpressions:
   - key: kubernetes.io/metadata.name
     operator: NotIn
-    values: {{ append $excluded .root.Release.Namespace | uniq | toJson }}
-{{- end }}
-{{- end -}}
+    values: {{ append .root.Values.excludedNamespaces .root.Release.Namespace | uniq | toJson }}
 {{- end }}
 
 {{/*
