@@ -65,3 +65,22 @@ func processesRunning(t *testing.T, path string) []string {
 	}
 	return pids
 }
+
+// TestPrometheusVersion: the version build-control-plane.sh stamps into Prometheus is the release
+// its module version stands for (module v0.3MM.P is Prometheus 3.MM.P); the operator's is its own.
+func TestPrometheusVersion(t *testing.T) {
+	script, err := os.ReadFile("build-control-plane.sh")
+	require.NoError(t, err)
+	var fn string
+	for _, line := range strings.Split(string(script), "\n") {
+		if strings.HasPrefix(line, "promver()") {
+			fn = line
+		}
+	}
+	require.NotEmpty(t, fn, "promver is defined on one line")
+	for module, want := range map[string]string{"v0.316.0": "3.16.0", "v0.305.1": "3.5.1", "v0.85.0": "0.85.0"} {
+		out, err := exec.Command("bash", "-c", fn+"\npromver "+module).Output()
+		require.NoError(t, err)
+		assert.Equal(t, want, strings.TrimSpace(string(out)), module)
+	}
+}
