@@ -49,13 +49,15 @@ func TestRenderOutputDeletes(t *testing.T) {
 
 	_, _, err = cp.Kubectl(ctx, rendered.String(), "apply", "-f", "-")
 	require.NoError(t, err)
-	ds := &appsv1.DaemonSet{}
-	require.NoError(t, cp.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: names.DefaultConfigMap}, ds))
-	require.Contains(t, ds.Annotations, names.StatusAnnotation, "the webhook injected the stub")
+	for _, name := range []string{names.ControlPlaneDaemonSet, names.NodesDaemonSet} {
+		ds := &appsv1.DaemonSet{}
+		require.NoError(t, cp.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, ds))
+		require.Contains(t, ds.Annotations, names.StatusAnnotation, "the webhook injected the stub %s", name)
+	}
 
 	out, _, err := cp.Kubectl(ctx, rendered.String(), "delete", "-f", "-")
 	require.NoError(t, err)
-	require.Len(t, docs, 4, "ConfigMap, DaemonSet, ClusterRole, ClusterRoleBinding")
+	require.Len(t, docs, 6, "two ConfigMaps and DaemonSets (control plane, nodes), ClusterRole, ClusterRoleBinding")
 	for _, d := range docs {
 		o := &unstructured.Unstructured{}
 		require.NoError(t, yaml.Unmarshal(d.YAML, &o.Object))
