@@ -11,7 +11,7 @@ FUZZTIME ?= 30s
 IMAGE   ?= metrics-proxy:latest
 DOCKER  ?= docker
 
-.PHONY: all build docker-build test unit e2e demo bench control-plane haproxy fuzz vet fmt clean help
+.PHONY: all build image docker-build test unit e2e demo bench control-plane haproxy fuzz vet fmt clean help
 
 all: build
 
@@ -21,10 +21,13 @@ help: ## Show the targets
 build: ## Build bin/metrics-proxy
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/metrics-proxy ./cmd/metrics-proxy
 
+image: build ## Build the image IMAGE as an OCI archive bin/metrics-proxy-image.tar, without Docker (load: ctr -n k8s.io images import)
+	$(GO) run ./e2e/image/mkimage -binary bin/metrics-proxy -ref $(IMAGE) -o bin/metrics-proxy-image.tar
+
 docker-build: ## Build the container image IMAGE (needs docker or DOCKER=another docker-compatible CLI)
 	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
-control-plane: ## Build the local control plane into bin/ (once; cached after that)
+control-plane: ## Build the local control plane, kubelet and kube-proxy into bin/ (once; cached after that)
 	@bash hack/build-control-plane.sh
 
 haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
