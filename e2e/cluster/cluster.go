@@ -39,8 +39,8 @@ type Options struct {
 type Cluster struct {
 	// Nodes are the control-plane node, then the workers.
 	Nodes []*Node
-	// APIServer is kube-apiserver's URL; Kubeconfig an admin kubeconfig file; Kubectl the binary.
-	APIServer, Kubeconfig, Kubectl string
+	// APIServer is kube-apiserver's URL; Kubeconfig an admin kubeconfig file; KubectlPath kubectl.
+	APIServer, Kubeconfig, KubectlPath string
 	// Config and Client reach the API server as cluster admin.
 	Config *rest.Config
 	Client kubernetes.Interface
@@ -105,7 +105,7 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if why := Requirements(o.Bin); why != "" {
 		return nil, errors.New(why)
 	}
-	c := &Cluster{o: o, dir: o.Dir, Kubectl: filepath.Join(o.Bin, "kubectl")}
+	c := &Cluster{o: o, dir: o.Dir, KubectlPath: filepath.Join(o.Bin, "kubectl")}
 	phase := time.Now()
 	done := func(name string) {
 		c.Timings = append(c.Timings, Timing{name, time.Since(phase)})
