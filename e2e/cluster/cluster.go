@@ -72,7 +72,7 @@ func Requirements(bin string) string {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (network and mount namespaces, cgroups)")
 	}
-	for _, tool := range []string{"containerd", "runc", "ctr", "nsenter", "unshare", "ip", "mount", "ldd", "iptables"} {
+	for _, tool := range []string{"containerd", "runc", "ctr", "nsenter", "unshare", "ip", "mount", "ldd", "iptables", "conntrack", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
@@ -88,7 +88,7 @@ func Requirements(bin string) string {
 	if len(missing) == 0 {
 		return ""
 	}
-	return "missing: " + strings.Join(missing, ", ") + "; .ci/run installs containerd, runc, containernetworking-plugins and iptables with apt-get"
+	return "missing: " + strings.Join(missing, ", ") + "; .ci/run installs containerd, runc, containernetworking-plugins, iptables and conntrack with apt-get"
 }
 
 // Up brings up the cluster: it takes the machine's cluster lock, removes what a killed run left,
@@ -179,6 +179,10 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 		}
 	}
 	done("nodes Ready")
+	if err := c.startKubeProxy(ctx); err != nil {
+		return nil, err
+	}
+	done("kube-proxy on every node")
 	return c, nil
 }
 

@@ -17,7 +17,7 @@ const pauseRef = image.PauseRef
 const CurlRef = "localhost/curl:e2e"
 
 // buildImages writes the archives every node loads: the sandbox (pause), the proxy (Debian's
-// haproxy under the injector's default image name) and the test pod's curl.
+// haproxy under the injector's default image name), kube-proxy and the test pod's curl.
 func (c *Cluster) buildImages(ctx context.Context) ([]string, error) {
 	dir := filepath.Join(c.dir, "images")
 	pause := filepath.Join(dir, "pause")
@@ -39,8 +39,12 @@ func (c *Cluster) buildImages(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	kubeProxy, err := image.KubeProxy(filepath.Join(c.o.Bin, "kube-proxy"))
+	if err != nil {
+		return nil, err
+	}
 	var files []string
-	for name, spec := range map[string]image.Spec{"pause": image.Pause(pause), "haproxy": hap, "curl": curl} {
+	for name, spec := range map[string]image.Spec{"pause": image.Pause(pause), "haproxy": hap, "curl": curl, "kube-proxy": kubeProxy} {
 		file, err := writeImage(dir, name, spec)
 		if err != nil {
 			return nil, err

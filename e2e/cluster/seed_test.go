@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -22,8 +21,9 @@ import (
 	"github.com/metrics-proxy/injector/webhook/names"
 )
 
-// TestSeedOnRealNodes runs the seed procedure on real nodes: the namespace labelled, render's
-// output applied, the webhook completes the stubs; the DaemonSet's pods then run the real haproxy
+// TestSeedOnRealNodes runs the seed procedure on real nodes: metrics-proxy installed with
+// `kubectl apply -k deploy/overlays/self-signed` (its two replicas as pods), the namespace
+// labelled, render's output applied, the webhook completes the stubs; the DaemonSet's pods then run the real haproxy
 // container on both nodes with NODE_IP from the downward API and the ConfigMap the kubelet
 // mounted, and the seed's test pod scrapes the control-plane node's components through it with
 // the scraper's token (200), while HAProxy denies other paths and the components deny a token
@@ -31,9 +31,10 @@ import (
 func TestSeedOnRealNodes(t *testing.T) {
 	ctx := testContext(t)
 	c := up(ctx, t, 1)
-	stop, err := c.RunWebhook(ctx, logr.Discard())
-	require.NoError(t, err)
-	t.Cleanup(stop)
+	start := time.Now()
+	require.NoError(t, c.InstallWebhook(ctx, "self-signed"))
+	t.Logf("kubectl apply -k deploy/overlays/self-signed: both webhook replicas Ready in %s", time.Since(start).Round(100*time.Millisecond))
+	start = time.Now()
 
 	applySeed(ctx, t, c)
 	proxies := waitPods(ctx, t, c, seed.Namespace, "app.kubernetes.io/name="+names.DefaultConfigMap, len(c.Nodes))
@@ -55,6 +56,7 @@ func TestSeedOnRealNodes(t *testing.T) {
 		assert.Contains(t, exe, "haproxy")
 	}
 
+	t.Logf("the proxy runs on every node %s after render's output was applied", time.Since(start).Round(100*time.Millisecond))
 	pod := testPod(ctx, t, c)
 	intruder := token(ctx, t, c, seed.Intruder)
 	for _, s := range []struct {
@@ -66,6 +68,7 @@ func TestSeedOnRealNodes(t *testing.T) {
 		{"10257", "/metrics", "", 200, seed.ComponentMetric["kube-controller-manager"]},
 		{"10259", "/metrics", "", 200, seed.ComponentMetric["kube-scheduler"]},
 		{"2381", "/metrics", "", 200, seed.ComponentMetric["etcd"]},
+		{"10249", "/metrics", "", 200, "kubeproxy_sync_proxy_rules_duration_seconds"},
 		{"10257", "/configz", "", 403, seed.HAProxyDenial},
 		{"10259", "/debug/pprof/", "", 403, seed.HAProxyDenial},
 		{"2381", "/debug/vars", "", 403, seed.HAProxyDenial},

@@ -2,7 +2,6 @@ package image
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
 	"io"
 	"os"
@@ -62,10 +61,9 @@ func TestWriteOCI(t *testing.T) {
 	assert.Equal(t, "65532:65532", cfg.Config.User)
 	require.Len(t, m.Layers, 1)
 
-	zr, err := gzip.NewReader(bytesReader(blobs["blobs/sha256/"+m.Layers[0].Digest.Hex]))
-	require.NoError(t, err)
+	assert.Equal(t, "application/vnd.oci.image.layer.v1.tar", string(m.Layers[0].MediaType))
 	modes := map[string]int64{}
-	tr := tar.NewReader(zr)
+	tr := tar.NewReader(bytesReader(blobs["blobs/sha256/"+m.Layers[0].Digest.Hex]))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
