@@ -160,15 +160,23 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
+	controlPlane, err := c.controlPlaneFiles()
+	if err != nil {
+		return nil, err
+	}
 	done("images")
+	// The control-plane node's kubelet runs the control plane from its static pods, as kubeadm's.
+	if err := c.Nodes[0].start(ctx, append(append(images, controlPlane...), o.Images...)); err != nil {
+		return nil, err
+	}
 	if err := c.startControlPlane(ctx); err != nil {
 		return nil, err
 	}
 	if err := c.connect(); err != nil {
 		return nil, err
 	}
-	done("control plane")
-	for _, n := range c.Nodes {
+	done("control plane (static pods)")
+	for _, n := range c.Nodes[1:] {
 		if err := n.start(ctx, append(images, o.Images...)); err != nil {
 			return nil, err
 		}

@@ -98,11 +98,13 @@ func (n *Node) start(ctx context.Context, images []string) error {
 	}); err != nil {
 		return err
 	}
+	start := time.Now()
 	for _, img := range images {
 		if _, err := n.Ctr(ctx, "images", "import", img); err != nil {
 			return fmt.Errorf("node %s: import %s: %w", n.Name, filepath.Base(img), err)
 		}
 	}
+	fmt.Fprintf(n.c.o.Out, "cluster: node %s: containerd up, %d images imported in %.1fs\n", n.Name, len(images), time.Since(start).Seconds())
 	return n.startKubelet()
 }
 
