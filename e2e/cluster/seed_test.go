@@ -15,6 +15,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/e2e/seed"
 	"github.com/metrics-proxy/injector/webhook/manifest"
@@ -57,6 +58,8 @@ func TestSeedOnRealNodes(t *testing.T) {
 	}
 
 	t.Logf("the proxy runs on every node %s after render's output was applied", time.Since(start).Round(100*time.Millisecond))
+	assertControlPlanePods(ctx, t, c)
+	assertTolerationPlacesProxy(ctx, t, c)
 	pod := testPod(ctx, t, c)
 	intruder := token(ctx, t, c, seed.Intruder)
 	for _, s := range []struct {
@@ -84,6 +87,13 @@ func TestSeedOnRealNodes(t *testing.T) {
 		assert.Equal(t, s.want, status, "GET :%s%s as %s: %s", s.port, s.path, as, body)
 		assert.Contains(t, body, s.text, "GET :%s%s as %s", s.port, s.path, as)
 	}
+	assertTamperDenied(ctx, t, c)
+	if t.Failed() {
+		return
+	}
+	t.Run("webhook pods gone", func(t *testing.T) { faultWebhookGone(ctx, t, c) })
+	t.Run("proxy container killed", func(t *testing.T) { faultProxyKilled(ctx, t, c, pod) })
+	t.Run("kubelet stopped and restarted", func(t *testing.T) { faultKubeletRestarted(ctx, t, c, pod) })
 }
 
 // applySeed labels the namespace, creates the service accounts and applies render's output.
@@ -106,7 +116,8 @@ func applySeed(ctx context.Context, t *testing.T, c *Cluster) {
 	require.NoError(t, err)
 }
 
-// waitPods waits until want pods with the label selector run Ready, and returns them by node.
+// waitPods waits until exactly want pods with the label selector exist and run Ready, and returns
+// them by node (the last one of a node).
 func waitPods(ctx context.Context, t *testing.T, c *Cluster, ns, selector string, want int) map[string]string {
 	t.Helper()
 	byNode := map[string]string{}
@@ -117,18 +128,28 @@ func waitPods(ctx context.Context, t *testing.T, c *Cluster, ns, selector string
 		}
 		byNode = map[string]string{}
 		var states []string
+		readyPods := 0
 		for _, p := range pods.Items {
 			if ready(&p) {
 				byNode[p.Spec.NodeName] = p.Name
+				readyPods++
 			}
-			states = append(states, fmt.Sprintf("%s on %q: %s", p.Name, p.Spec.NodeName, p.Status.Phase))
+			state := fmt.Sprintf("%s on %q: %s", p.Name, p.Spec.NodeName, p.Status.Phase)
+			for _, cs := range p.Status.ContainerStatuses {
+				state += fmt.Sprintf(" [%s ready=%t restarts=%d]", cs.Name, cs.Ready, cs.RestartCount)
+			}
+			states = append(states, state)
 		}
-		if len(byNode) != want {
-			return fmt.Errorf("%d of %d pods Ready: %s", len(byNode), want, strings.Join(states, "; "))
+		if readyPods != want || len(pods.Items) != want {
+			return fmt.Errorf("%d pods, %d Ready, want %d: %s", len(pods.Items), readyPods, want, strings.Join(states, "; "))
 		}
 		return nil
 	})
-	require.NoError(t, err, "pods %s in %s", selector, ns)
+	if err != nil {
+		out, _, _ := c.Kubectl(context.Background(), "", "describe", "pods", "-n", ns, "-l", selector)
+		logs, _, _ := c.Kubectl(context.Background(), "", "logs", "-n", ns, "-l", selector, "--tail=20", "--prefix")
+		t.Fatalf("pods %s in %s: %v\n%s\n%s", selector, ns, err, out, logs)
+	}
 	return byNode
 }
 
@@ -179,16 +200,99 @@ func token(ctx context.Context, t *testing.T, c *Cluster, sa string) string {
 // scraper's) when tok is empty. It returns the status and the body.
 func curl(ctx context.Context, t *testing.T, c *Cluster, pod, port, path, tok string) (int, string) {
 	t.Helper()
+	status, body := curlOnce(ctx, c, pod, port, path, tok)
+	require.NotZero(t, status, body)
+	return status, body
+}
+
+// curlOnce is curl that returns status 0 and the error when there is no HTTP answer.
+func curlOnce(ctx context.Context, c *Cluster, pod, port, path, tok string) (int, string) {
 	auth := `Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)`
 	if tok != "" {
 		auth = "Authorization: Bearer " + tok
 	}
 	script := fmt.Sprintf(`curl -sS --max-time 10 -w '\n%%{http_code}' -H "%s" "http://${NODE_IP}:%s%s"`, auth, port, path)
-	out, _, err := c.Kubectl(ctx, "", "exec", "-n", seed.Namespace, pod, "--", "sh", "-c", script)
-	require.NoError(t, err)
+	out, stderr, err := c.Kubectl(ctx, "", "exec", "-n", seed.Namespace, pod, "--", "sh", "-c", script)
+	if err != nil {
+		return 0, fmt.Sprintf("%v: %s", err, stderr)
+	}
 	out = strings.TrimRight(out, "\n")
 	i := strings.LastIndexByte(out, '\n')
 	status, err := strconv.Atoi(out[i+1:])
-	require.NoError(t, err, out)
+	if err != nil {
+		return 0, out
+	}
 	return status, out[:max(i, 0)]
+}
+
+// assertControlPlanePods checks that the control plane runs as static pods of the control-plane
+// node, their mirror pods labelled as kubeadm labels them.
+func assertControlPlanePods(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	pods, err := c.Client.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "tier=control-plane"})
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, p := range pods.Items {
+		assert.Equal(t, ControlPlaneNode, p.Spec.NodeName, p.Name)
+		assert.Contains(t, p.Annotations, "kubernetes.io/config.mirror", "%s is a mirror pod", p.Name)
+		got[p.Labels["component"]] = p.Name
+	}
+	assert.Equal(t, map[string]string{
+		"etcd": "etcd-" + ControlPlaneNode, "kube-apiserver": "kube-apiserver-" + ControlPlaneNode,
+		"kube-controller-manager": "kube-controller-manager-" + ControlPlaneNode, "kube-scheduler": "kube-scheduler-" + ControlPlaneNode,
+	}, got)
+}
+
+// optedOutYAML is the seed scenario's counter-check: a DaemonSet in the enabled namespace that
+// opts out, with its own container and no toleration.
+const optedOutYAML = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ` + seed.OptedOut + `
+  namespace: ` + seed.Namespace + `
+  labels: {metrics-proxy.io/inject: "false"}
+spec:
+  selector: {matchLabels: {app: ` + seed.OptedOut + `}}
+  template:
+    metadata: {labels: {app: ` + seed.OptedOut + `}}
+    spec:
+      containers: [{name: agent, image: ` + pauseRef + `}]
+`
+
+// assertTolerationPlacesProxy shows that the injected toleration is what puts the proxy on the
+// control-plane node: the proxy runs there, a DaemonSet without it (opted out) only on workers.
+func assertTolerationPlacesProxy(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	ds, err := c.Client.AppsV1().DaemonSets(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	require.NoError(t, err)
+	var tolerated bool
+	for _, tol := range ds.Spec.Template.Spec.Tolerations {
+		tolerated = tolerated || tol.Key == names.ControlPlaneTaint
+	}
+	assert.True(t, tolerated, "the proxy tolerates %s", names.ControlPlaneTaint)
+	_, _, err = c.Kubectl(ctx, optedOutYAML, "apply", "-f", "-")
+	require.NoError(t, err)
+	agents := waitPods(ctx, t, c, seed.Namespace, "app="+seed.OptedOut, len(c.Nodes)-1)
+	assert.NotContains(t, agents, ControlPlaneNode, "a DaemonSet without the toleration stays off the control-plane node")
+}
+
+// assertTamperDenied edits the live ConfigMap so that HAProxy would allow every path and expects
+// the API server to deny it through the webhook pods, the stored config unchanged.
+func assertTamperDenied(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	before, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	require.NoError(t, err)
+	const deny = "  http-request deny if !{ path /metrics }"
+	require.Contains(t, before.Data[names.ConfigKey], deny)
+	edited := before.DeepCopy()
+	edited.Data[names.ConfigKey] = strings.Replace(before.Data[names.ConfigKey], deny, "  http-request allow\n"+deny, 1)
+	text, err := yaml.Marshal(edited)
+	require.NoError(t, err)
+	_, stderr, err := c.Kubectl(ctx, string(text), "replace", "-f", "-")
+	require.Error(t, err, "the API server accepted a config that allows every path")
+	assert.Contains(t, stderr, "denied the request")
+	assert.Contains(t, stderr, "http-request-action")
+	after, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, before.Data[names.ConfigKey], after.Data[names.ConfigKey])
 }
