@@ -46,7 +46,10 @@ func lock(ctx context.Context) (unlock func(), err error) {
 // veths and bridge, the mountpoints it created and its directory dir. It returns what it found
 // and what failed.
 func sweep(ctx context.Context, dir string) (found []string, errs []error) {
-	killed := killRecorded(filepath.Join(dir, "pids"))
+	killed := map[int]bool{}
+	for _, pid := range killRecorded(filepath.Join(dir, "pids")) {
+		killed[pid] = true
+	}
 	for range 40 { // processes may fork while we kill (kubelet restarts containers): repeat
 		pids := append(processesInNamespaces(), processesInCgroups()...)
 		if len(pids) == 0 {
@@ -54,15 +57,15 @@ func sweep(ctx context.Context, dir string) (found []string, errs []error) {
 		}
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killed[pid] = true
 		}
-		killed += len(pids)
 		time.Sleep(250 * time.Millisecond)
 	}
 	if left := append(processesInNamespaces(), processesInCgroups()...); len(left) > 0 {
 		errs = append(errs, fmt.Errorf("processes survive SIGKILL: %v", left))
 	}
-	if killed > 0 {
-		found = append(found, fmt.Sprintf("%d processes", killed))
+	if len(killed) > 0 {
+		found = append(found, fmt.Sprintf("%d processes", len(killed)))
 	}
 	if n, err := removeCgroups(); n > 0 || err != nil {
 		found = append(found, fmt.Sprintf("%d cgroups", n))
@@ -94,9 +97,9 @@ func sweep(ctx context.Context, dir string) (found []string, errs []error) {
 }
 
 // killRecorded kills the processes of the pid files in dir whose start time still matches.
-func killRecorded(dir string) int {
+func killRecorded(dir string) []int {
 	entries, _ := os.ReadDir(dir)
-	n := 0
+	var n []int
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
@@ -112,7 +115,7 @@ func killRecorded(dir string) int {
 		}
 		if st, err := startTime(pid); err == nil && st == f[1] {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			n++
+			n = append(n, pid)
 		}
 	}
 	return n

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,35 @@ import (
 	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/e2e/testtool"
 )
+
+// childEnv makes the test binary a child cluster run (see TestTeardown) instead of the tests.
+const childEnv = "METRICS_PROXY_CLUSTER_CHILD"
+
+func TestMain(m *testing.M) {
+	if bin := os.Getenv(childEnv); bin != "" {
+		os.Exit(child(bin))
+	}
+	os.Exit(m.Run())
+}
+
+// child brings up a cluster of one node, says "up" on stdout and waits for SIGINT or SIGTERM,
+// then tears the cluster down: the interrupted run of TestTeardown.
+func child(bin string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c, err := Up(ctx, Options{Bin: bin, Out: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cluster up:", err)
+		return 1
+	}
+	fmt.Println("up")
+	<-ctx.Done()
+	if err := c.Down(); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster down:", err)
+		return 1
+	}
+	return 0
+}
 
 // upBudget bounds a whole test run with the cluster, binaries built.
 const upBudget = 8 * time.Minute
