@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,7 @@ type Cluster struct {
 	o      Options
 	dir    string
 	pki    *pki
+	mu     sync.Mutex // guards procs
 	procs  []*process
 	unlock func()
 }
@@ -165,8 +167,21 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	done("images")
-	// The control-plane node's kubelet runs the control plane from its static pods, as kubeadm's.
-	if err := c.Nodes[0].start(ctx, append(append(images, controlPlane...), o.Images...)); err != nil {
+	// Every node's containerd and kubelet start at once; the control-plane node's kubelet runs the
+	// control plane from its static pods, as kubeadm's does, and the workers' kubelets register
+	// once the API server answers.
+	errs := make([]error, len(c.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.Nodes {
+		load := append(append([]string{}, images...), o.Images...)
+		if n.ControlPlane {
+			load = append(load, controlPlane...)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = n.start(ctx, load) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	if err := c.startControlPlane(ctx); err != nil {
@@ -176,11 +191,6 @@ func Up(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	done("control plane (static pods)")
-	for _, n := range c.Nodes[1:] {
-		if err := n.start(ctx, append(images, o.Images...)); err != nil {
-			return nil, err
-		}
-	}
 	for _, n := range c.Nodes {
 		if err := c.waitReady(ctx, n); err != nil {
 			return nil, err
@@ -200,6 +210,8 @@ func (c *Cluster) start(name string, args ...string) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.procs = append(c.procs, p)
 	return p, nil
 }
@@ -308,6 +320,8 @@ func (c *Cluster) Down() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_, errs := sweep(ctx, c.dir)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.procs {
 		p.kill()
 	}
@@ -320,6 +334,8 @@ func (c *Cluster) Down() error {
 // Logs returns the end of every process's output, to diagnose a failure.
 func (c *Cluster) Logs() string {
 	var b strings.Builder
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, p := range c.procs {
 		fmt.Fprintf(&b, "==> %s\n%s\n", p.name, p.tail.String())
 	}

@@ -285,6 +285,7 @@ func assertTamperDenied(ctx context.Context, t *testing.T, c *Cluster) {
 	const deny = "  http-request deny if !{ path /metrics }"
 	require.Contains(t, before.Data[names.ConfigKey], deny)
 	edited := before.DeepCopy()
+	edited.APIVersion, edited.Kind = "v1", "ConfigMap"
 	edited.Data[names.ConfigKey] = strings.Replace(before.Data[names.ConfigKey], deny, "  http-request allow\n"+deny, 1)
 	text, err := yaml.Marshal(edited)
 	require.NoError(t, err)
