@@ -248,7 +248,6 @@ func (c *Cluster) certificates() (err error) {
 		},
 		func() error { return p.client("kube-controller-manager", "system:kube-controller-manager") },
 		func() error { return p.client("kube-scheduler", "system:kube-scheduler") },
-		func() error { return p.server("webhook", nil, HostIP) },
 	}
 	for _, n := range c.Nodes {
 		steps = append(steps, func() error { return p.client("node-"+n.Name, "system:node:"+n.Name, "system:nodes") })

@@ -125,7 +125,7 @@ func proxyBack(ctx context.Context, t *testing.T, c *Cluster, n *Node, before in
 	require.NoError(t, err)
 	assert.Equal(t, cm.Data[names.ConfigKey], string(mounted), "config intact")
 	require.NoError(t, poll(ctx, time.Minute, nil, func(ctx context.Context) error {
-		if status, body := curlOnce(ctx, c, pod, "10257", "/metrics", ""); status != 200 {
+		if status, body := c.Curl(ctx, pod, "10257", "/metrics", ""); status != 200 {
 			return fmt.Errorf("%d: %s", status, body)
 		}
 		return nil

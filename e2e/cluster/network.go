@@ -20,7 +20,7 @@ const (
 	Prefix = "mpe2e"
 	// Bridge is the bridge the nodes' veths hang on.
 	Bridge = Prefix + "br0"
-	// HostIP is this machine's address on the bridge (the webhook, when it runs here, binds it).
+	// HostIP is this machine's address on the bridge.
 	HostIP = "198.18.100.1"
 	// ServiceCIDR holds the Services' cluster IPs; KubernetesServiceIP is the API server's.
 	ServiceCIDR         = "198.19.240.0/24"
