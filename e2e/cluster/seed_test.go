@@ -3,11 +3,16 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -39,6 +44,7 @@ func TestSeedOnRealNodes(t *testing.T) {
 		assert.True(t, s.OK(), "%s: %s", s, s.Body)
 	}
 	assertControlPlanePods(ctx, t, c)
+	assertWebhookPods(ctx, t, c)
 	assertTolerationPlacesProxy(ctx, t, c)
 	assertTamperDenied(ctx, t, c)
 	if t.Failed() {
@@ -128,4 +134,42 @@ func assertTamperDenied(ctx context.Context, t *testing.T, c *Cluster) {
 	after, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, before.Data[names.ConfigKey], after.Data[names.ConfigKey])
+}
+
+// assertWebhookPods checks the webhook's pods under the real runtime: they run as the manifests'
+// non-root user without capabilities on a read-only root, and the PodDisruptionBudget lets one be
+// evicted but not the second while the first is gone.
+func assertWebhookPods(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	var pids []int
+	for _, n := range c.Nodes {
+		got, err := n.ContainerPIDs(ctx, WebhookDeployment)
+		require.NoError(t, err)
+		pids = append(pids, got...)
+	}
+	require.Len(t, pids, 2, "two webhook containers")
+	for _, pid := range pids {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		require.NoError(t, err)
+		assert.Regexp(t, `(?m)^Uid:\s+65532\s+65532\s+65532\s+65532$`, string(status))
+		assert.Regexp(t, `(?m)^CapEff:\s+0+$`, string(status))
+		assert.Regexp(t, `(?m)^NoNewPrivs:\s+1$`, string(status))
+		mounts, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+		require.NoError(t, err)
+		assert.Regexp(t, `(?m)^\S+ \S+ \S+ \S+ / ro[, ]`, string(mounts), "a read-only root file system")
+	}
+	pods, err := c.Client.CoreV1().Pods(WebhookNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=webhook"})
+	require.NoError(t, err)
+	require.Len(t, pods.Items, 2)
+	evict := func(name string) error {
+		return c.Client.PolicyV1().Evictions(WebhookNamespace).Evict(ctx, &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: WebhookNamespace}})
+	}
+	// The first eviction waits until the disruption controller has counted the healthy pods.
+	require.NoError(t, poll(ctx, time.Minute, nil, func(context.Context) error { return evict(pods.Items[0].Name) }),
+		"the PodDisruptionBudget allows one eviction")
+	err = evict(pods.Items[1].Name)
+	require.Error(t, err, "the PodDisruptionBudget must refuse the second eviction")
+	assert.True(t, apierrors.IsTooManyRequests(err), "%v", err)
+	assert.Contains(t, err.Error(), "disruption budget")
+	waitPods(ctx, t, c, WebhookNamespace, "app.kubernetes.io/component=webhook", 2)
 }
