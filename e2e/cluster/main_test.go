@@ -44,7 +44,7 @@ func child(bin string) int {
 }
 
 // upBudget bounds a whole test run with the cluster, binaries built.
-const upBudget = 8 * time.Minute
+const upBudget = 15 * time.Minute
 
 // testContext is canceled on SIGINT or SIGTERM (the cluster is then torn down by the test's
 // cleanup) and after upBudget.

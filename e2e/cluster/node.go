@@ -46,6 +46,8 @@ var hostMountpoints = map[string]string{
 	"/var/lib/kubelet":    "kubelet",
 	"/var/log/containers": "container-logs",
 	"/run/containerd":     "run-containerd",
+	"/var/lib/cni":        "cni-cache", // the CNI library's result cache
+	"/run/netns":          "pod-netns", // containerd's pod network namespaces
 }
 
 // sysctls are the values the kubelet insists on; they are files bind-mounted over /proc/sys inside
@@ -55,7 +57,7 @@ var sysctls = map[string]string{"vm/overcommit_memory": "1", "kernel/panic": "10
 // start writes the node's configuration and starts containerd, imports the images, then starts
 // the kubelet.
 func (n *Node) start(ctx context.Context, images []string) error {
-	for _, d := range []string{"containerd", "cni", "kubelet/pki", "pod-logs", "container-logs", "run-containerd", "runc", "sysctl", "manifests", "cni-ipam"} {
+	for _, d := range []string{"containerd", "cni", "kubelet/pki", "pod-logs", "container-logs", "run-containerd", "runc", "sysctl", "manifests", "cni-ipam", "cni-cache", "pod-netns"} {
 		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o755); err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}

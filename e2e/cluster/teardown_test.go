@@ -29,6 +29,7 @@ func TestTeardown(t *testing.T) {
 		_, err := os.Stat(d)
 		existed[d] = err == nil
 	}
+	existed["netns:"+netnsEntries()] = true
 
 	start := time.Now()
 	interrupted := startChild(ctx, t, dir)
@@ -117,9 +118,23 @@ func assertNothingLeft(t *testing.T, existed map[string]bool) {
 	assert.Empty(t, mountsUnder(dir), "mounts")
 	assert.Empty(t, processesWith(dir), "processes running from the state directory")
 	for d, was := range existed {
+		if entries, ok := strings.CutPrefix(d, "netns:"); ok {
+			assert.Equal(t, entries, netnsEntries(), "the machine's named network namespaces")
+			continue
+		}
 		_, err := os.Stat(d)
 		assert.Equal(t, was, err == nil, "mountpoint %s", d)
 	}
+}
+
+// netnsEntries lists /run/netns (where ip netns and containerd put named network namespaces).
+func netnsEntries() string {
+	entries, _ := os.ReadDir("/run/netns")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return strings.Join(names, " ")
 }
 
 // processesWith lists the processes whose command line mentions s.
