@@ -12,7 +12,7 @@ FUZZTIME ?= 30s
 IMAGE   ?= metrics-proxy:latest
 DOCKER  ?= docker
 
-.PHONY: all build image docker-build test unit e2e demo bench control-plane haproxy fuzz vet fmt clean help
+.PHONY: all build image docker-build test unit e2e demo bench control-plane haproxy node-runtime fuzz vet fmt clean help
 
 all: build
 
@@ -34,10 +34,13 @@ control-plane: ## Build the local control plane, kubelet and kube-proxy into bin
 haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
 	@bash hack/ensure-haproxy.sh
 
+node-runtime: ## Make sure containerd, runc, the CNI plugins, iptables and conntrack are installed (apt-get when root)
+	@bash hack/ensure-node-runtime.sh
+
 # TEST_TIMEOUT bounds each test binary; e2e/cluster brings up real nodes several times.
 TEST_TIMEOUT ?= 30m
 
-test: control-plane haproxy ## Run every test: unit, golden, integration through a real API server, e2e (real nodes when root)
+test: control-plane haproxy node-runtime ## Run every test: unit, golden, integration through a real API server, e2e (real nodes when root)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
@@ -61,10 +64,10 @@ fuzz: ## Fuzz every parser for FUZZTIME each
 # CNI plugins, which .ci/run installs). `make test` runs them too, as part of ./...
 E2E_PACKAGES := ./e2e ./e2e/seed ./e2e/cluster
 
-e2e: control-plane haproxy ## Run the seed procedure for real: on a local control plane, and on real nodes (kubelet, containerd) when root
+e2e: control-plane haproxy node-runtime ## Run the seed procedure for real: on a local control plane, and on real nodes (kubelet, containerd) when root
 	$(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) $(E2E_PACKAGES)
 
-demo: control-plane haproxy ## The seed procedure executed for real, step by step: on real nodes when root (else the kubelet played)
+demo: control-plane haproxy node-runtime ## The seed procedure executed for real, step by step: on real nodes when root (else the kubelet played)
 	$(GO) run ./e2e/demo -nodes auto
 
 bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook latency and throughput, end to end, memory; writes docs/benchmarks.md
