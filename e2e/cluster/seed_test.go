@@ -43,6 +43,11 @@ func TestSeedOnRealNodes(t *testing.T) {
 	for _, s := range rep.Scrapes {
 		assert.True(t, s.OK(), "%s: %s", s, s.Body)
 	}
+	for _, n := range c.Nodes {
+		pid, err := n.ContainerPID(ctx, names.ContainerName)
+		require.NoError(t, err)
+		assertLockedDown(t, pid, "65534", "the proxy on "+n.Name)
+	}
 	assertControlPlanePods(ctx, t, c)
 	assertWebhookPods(ctx, t, c)
 	assertTolerationPlacesProxy(ctx, t, c)
@@ -149,14 +154,7 @@ func assertWebhookPods(ctx context.Context, t *testing.T, c *Cluster) {
 	}
 	require.Len(t, pids, 2, "two webhook containers")
 	for _, pid := range pids {
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		require.NoError(t, err)
-		assert.Regexp(t, `(?m)^Uid:\s+65532\s+65532\s+65532\s+65532$`, string(status))
-		assert.Regexp(t, `(?m)^CapEff:\s+0+$`, string(status))
-		assert.Regexp(t, `(?m)^NoNewPrivs:\s+1$`, string(status))
-		mounts, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
-		require.NoError(t, err)
-		assert.Regexp(t, `(?m)^\S+ \S+ \S+ \S+ / ro[, ]`, string(mounts), "a read-only root file system")
+		assertLockedDown(t, pid, "65532", "a webhook container")
 	}
 	pods, err := c.Client.CoreV1().Pods(WebhookNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/component=webhook"})
 	require.NoError(t, err)
@@ -172,4 +170,18 @@ func assertWebhookPods(ctx context.Context, t *testing.T, c *Cluster) {
 	assert.True(t, apierrors.IsTooManyRequests(err), "%v", err)
 	assert.Contains(t, err.Error(), "disruption budget")
 	waitPods(ctx, t, c, WebhookNamespace, "app.kubernetes.io/component=webhook", 2)
+}
+
+// assertLockedDown checks a container's process as the runtime started it: user uid (real,
+// effective, saved, file system), no capabilities, no privilege escalation, a read-only root.
+func assertLockedDown(t *testing.T, pid int, uid, what string) {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^Uid:\s+`+uid+`\s+`+uid+`\s+`+uid+`\s+`+uid+`$`, string(status), what)
+	assert.Regexp(t, `(?m)^CapEff:\s+0+$`, string(status), what)
+	assert.Regexp(t, `(?m)^NoNewPrivs:\s+1$`, string(status), what)
+	mounts, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^\S+ \S+ \S+ \S+ / ro[, ]`, string(mounts), "%s: a read-only root file system", what)
 }
