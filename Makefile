@@ -40,9 +40,8 @@ node-runtime: ## Make sure containerd, runc, the CNI plugins, iptables and connt
 # TEST_TIMEOUT bounds each test binary; e2e/cluster brings up real nodes several times.
 TEST_TIMEOUT ?= 30m
 
-test: control-plane haproxy node-runtime ## Run every test: unit, golden, integration through a real API server, e2e (real nodes when root)
-	$(GO) vet ./...
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+test: control-plane haproxy node-runtime vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e (real nodes when root)
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
 	$(GO) test ./...
@@ -75,7 +74,7 @@ bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook lat
 
 vet: ## go vet and gofmt
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd webhook e2e deploy)" || { gofmt -l cmd webhook e2e deploy; exit 1; }
+	@unformatted=$$(git ls-files '*.go' | xargs gofmt -l); test -z "$$unformatted" || { echo "gofmt would change: $$unformatted"; exit 1; }
 
 clean: ## Remove bin/ (the control plane is rebuilt next time)
 	rm -rf bin

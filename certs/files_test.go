@@ -19,7 +19,7 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/testtool"
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
 
@@ -83,7 +83,7 @@ func writeCert(t *testing.T, dir string, ca *rotator.KeyPairArtifacts) {
 func startFilesServer(ctx context.Context, t *testing.T, dir string) string {
 	t.Helper()
 	ports := freePorts(t, 2)
-	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
+	mgr, err := server.New(cp.Config, server.Options{
 		Inject: inject.Config{Version: "certs-test"}, Host: "127.0.0.1", Port: ports[0],
 		Certs: &certs.Files{Dir: dir, Interval: time.Second}, MetricsBindAddress: "0",
 		HealthProbeBindAddress: fmt.Sprintf("127.0.0.1:%d", ports[1]), Logger: logr.Discard(),

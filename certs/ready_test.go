@@ -25,10 +25,9 @@ func TestSelfSignedReadyNeedsATrustingBundle(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, CertFile), cert, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, KeyFile), key, 0o600))
 
-	s := &SelfSigned{DNSNames: []string{"localhost"}, WebhookConfiguration: "metrics-proxy"}
+	s := &SelfSigned{DNSNames: []string{"localhost"}, WebhookConfiguration: "metrics-proxy", Dir: dir}
 	assert.ErrorIs(t, s.Ready(nil), errNotLoaded, "no certificate yet")
-	s.files.Dir = dir
-	require.NoError(t, s.files.Load())
+	require.NoError(t, s.served().Load())
 	assert.ErrorContains(t, s.Ready(nil), "not checked yet")
 
 	set := func(bundles ...[]byte) { s.bundles.Store(&bundles) }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,15 +42,22 @@ type SelfSigned struct {
 	// Interval is how often the Secret and the configurations are checked; 0 means 1 minute.
 	Interval time.Duration
 
-	files   Files
-	bundles atomic.Pointer[[][]byte] // the caBundles the configurations held at the last good check
+	filesOnce sync.Once
+	files     *Files                   // made once from Dir: Start, handshakes and probes share it without a race
+	bundles   atomic.Pointer[[][]byte] // the caBundles the configurations held at the last good check
 }
 
 var _ Source = (*SelfSigned)(nil)
 
+// served returns the files source that serves what the Secret holds, made on first use.
+func (s *SelfSigned) served() *Files {
+	s.filesOnce.Do(func() { s.files = &Files{Dir: s.Dir, Interval: time.Second} })
+	return s.files
+}
+
 // GetCertificate implements Source.
 func (s *SelfSigned) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return s.files.GetCertificate(hello)
+	return s.served().GetCertificate(hello)
 }
 
 // Ready implements Source: a certificate is served and every caBundle of both configurations,
@@ -57,10 +65,10 @@ func (s *SelfSigned) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificat
 // replica unready: what it serves is still trusted, and unready replicas would take the webhook
 // down with them.
 func (s *SelfSigned) Ready(req *http.Request) error {
-	if err := s.files.Ready(req); err != nil {
+	if err := s.served().Ready(req); err != nil {
 		return err
 	}
-	cert, err := s.files.GetCertificate(nil)
+	cert, err := s.served().GetCertificate(nil)
 	if err != nil {
 		return err
 	}
@@ -83,9 +91,8 @@ func (s *SelfSigned) Ready(req *http.Request) error {
 // Start implements Source: it reconciles now and every Interval, and serves the files.
 func (s *SelfSigned) Start(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithName("certs").WithValues("secret", s.Secret.String())
-	s.files.Dir, s.files.Interval = s.Dir, time.Second
 	done := make(chan error, 1)
-	go func() { done <- s.files.Start(ctx) }()
+	go func() { done <- s.served().Start(ctx) }()
 	interval := s.Interval
 	if interval <= 0 {
 		interval = time.Minute

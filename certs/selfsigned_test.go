@@ -26,7 +26,7 @@ import (
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/metrics-proxy/injector/e2e/testtool"
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
 )
@@ -82,7 +82,7 @@ func startReplica(ctx context.Context, t *testing.T) string {
 func startReplicaOn(ctx context.Context, t *testing.T, source certs.Source, port int) string {
 	t.Helper()
 	probe := freePorts(t, 1)[0]
-	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
+	mgr, err := server.New(cp.Config, server.Options{
 		Inject: inject.Config{Version: "certs-test"}, Host: "127.0.0.1", Port: port, Certs: source,
 		MetricsBindAddress: "0", HealthProbeBindAddress: fmt.Sprintf("127.0.0.1:%d", probe), Logger: logr.Discard(),
 	})

@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/rest"
 
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/harness"
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
 
@@ -23,9 +24,9 @@ func startWebhookServer(t *testing.T, cfg *rest.Config, certDir string) string {
 	t.Helper()
 	ports := freePorts(t, 2)
 	probes := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
-	mgr, err := admission.NewManager(cfg, admission.ServerOptions{
+	mgr, err := server.New(cfg, server.Options{
 		Inject: inject.Config{Version: "deploy-test"}, Host: "127.0.0.1", Port: ports[0],
-		CertDir: certDir, MetricsBindAddress: "0", HealthProbeBindAddress: probes,
+		Certs: &certs.Files{Dir: certDir}, MetricsBindAddress: "0", HealthProbeBindAddress: probes,
 	})
 	require.NoError(t, err)
 	runInBackground(t, "webhook server", mgr.Start)

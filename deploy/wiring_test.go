@@ -81,7 +81,7 @@ func TestPolicyConfigMap(t *testing.T) {
 		p, err := policy.Parse([]byte(cm.Data[path.Base(file)]))
 		require.NoError(t, err)
 		want := policy.Default()
-		assert.Equal(t, want.EnforcementOrDefault(), p.EnforcementOrDefault())
+		assert.Equal(t, want.Enforcement, p.Enforcement)
 		assert.Equal(t, want.AllowedPaths, p.AllowedPaths)
 		assert.Equal(t, want.Components, p.Components)
 		assert.Equal(t, want.AllowedImages, p.AllowedImages)

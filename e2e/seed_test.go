@@ -25,6 +25,11 @@ const scenarioBudget = 2 * time.Minute
 // else, and the API server refuses a config that would open every path.
 func TestSeed(t *testing.T) {
 	assets, haproxy := binaries(t)
+	// From a directory only root may enter (a 0700 home, a mktemp -d checkout): the proxy runs as
+	// the container's user and must not depend on entering the test's working directory.
+	private := t.TempDir()
+	require.NoError(t, os.Chmod(private, 0o700))
+	t.Chdir(private)
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioBudget)
 	defer cancel()
 	var out bytes.Buffer

@@ -23,6 +23,14 @@ progress() {
   while sleep 30; do echo "  ... still building $what ($((SECONDS - start)) s)"; done
 }
 
+# The ticker of the build in progress; stopped after each build and on any exit (an interrupt too).
+ticker=
+stop_ticker() {
+  if [ -n "$ticker" ]; then kill "$ticker" 2>/dev/null || true; wait "$ticker" 2>/dev/null || true; fi
+  ticker=
+}
+trap stop_ticker EXIT
+
 build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
   local name=$1 version=$2 dir=$3 pkg=$4 ldflags=$5
   if current "$name" "$version"; then
@@ -31,9 +39,15 @@ build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
   fi
   echo "control plane: building $name $version from the Go module proxy (first time only)"
   local start=$SECONDS
-  progress "$name" & local ticker=$!
-  trap 'kill $ticker 2>/dev/null || true' RETURN
-  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$name" "$pkg")
+  progress "$name" & ticker=$!
+  # Not under set -e: a failed build must stop the ticker before the script exits.
+  local status=0
+  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$name" "$pkg") || status=$?
+  stop_ticker
+  if [ "$status" -ne 0 ]; then
+    echo "control plane: building $name $version failed (exit $status)" >&2
+    exit "$status"
+  fi
   echo "$version" > "$(stamp "$name")"
   echo "control plane: $name built in $((SECONDS - start)) s"
 }

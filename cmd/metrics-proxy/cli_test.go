@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -35,6 +38,7 @@ func TestCLIErrors(t *testing.T) {
 	badAnnotation := write("annotation.yaml", ds+"  annotations:\n    metrics-proxy.io/components: kube-proxy,kubelet\n")
 	badImage := write("image.yaml", ds+"  annotations:\n    metrics-proxy.io/image: 'Not An Image'\n")
 	wrongType := write("wrongtype.yaml", ds+"spec:\n  template:\n    spec:\n      containers: 3\n")
+	list := write("list-kind.yaml", "apiVersion: v1\nkind: List\nitems:\n- "+strings.ReplaceAll(ds, "\n", "\n  ")+"\n")
 
 	tests := []struct {
 		name  string
@@ -48,19 +52,27 @@ func TestCLIErrors(t *testing.T) {
 		{"no kind", []string{"inject", "-f", noKind}, "", exitUsage, []string{"document 1", "apiVersion and kind"}},
 		{"stdin is named", []string{"inject", "-f", "-"}, "a: [", exitUsage, []string{"<stdin>: document 1"}},
 		{"missing file", []string{"inject", "-f", filepath.Join(dir, "absent.yaml")}, "", exitUsage, []string{"absent.yaml"}},
-		{"no -f", []string{"inject"}, "", exitUsage, []string{"filename"}},
-		{"unknown component is rejected", []string{"inject", "-f", badAnnotation}, "", exitRejected,
+		{"a List is refused by inject", []string{"inject", "-f", list}, "", exitUsage, []string{list, "document 1", "a List", "split it first"}},
+		{"unknown component is rejected", []string{"inject", "--namespace-enabled", "-f", badAnnotation}, "", exitRejected,
 			[]string{"document 1", "DaemonSet p", "metrics-proxy.io/components", `"kube-proxy,kubelet"`, `unknown component "kubelet"`}},
-		{"bad image is rejected", []string{"inject", "-f", badImage}, "", exitRejected, []string{"metrics-proxy.io/image", `"Not An Image"`}},
-		{"wrong field type", []string{"inject", "-f", wrongType}, "", exitUsage, []string{"document 1", "DaemonSet"}},
+		{"bad image is rejected", []string{"inject", "--namespace-enabled", "-f", badImage}, "", exitRejected, []string{"metrics-proxy.io/image", `"Not An Image"`}},
+		{"wrong field type", []string{"inject", "--namespace-enabled", "-f", wrongType}, "", exitUsage, []string{"document 1", "DaemonSet"}},
 		{"render: unknown component", []string{"render", "--components", "kubelet"}, "", exitUsage, []string{"--components", "kubelet"}},
 		{"render: bad scraper", []string{"render", "--scraper", "prometheus"}, "", exitUsage, []string{"--scraper", "NAMESPACE/SERVICEACCOUNT"}},
+		{"render: bad namespace", []string{"render", "--namespace", "Not_A_Namespace"}, "", exitUsage, []string{"namespace", `"Not_A_Namespace"`, "not a valid name"}},
+		{"render: bad scraper namespace", []string{"render", "--scraper", "Bad.NS/prometheus"}, "", exitUsage, []string{"--scraper", `"Bad.NS"`}},
+		{"serve: a bad flag before any cluster", []string{"serve", "--cert-mode", "bogus", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--cert-mode", "bogus"}},
+		{"serve: a bad --reinject before any cluster", []string{"serve", "--reinject", "always", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--reinject", `"always": want off or stale`}},
+		{"serve: a bad log format before any cluster", []string{"serve", "--log-format", "xml", "--kubeconfig", filepath.Join(dir, "absent-kubeconfig")}, "", exitUsage,
+			[]string{"--log-format", "xml"}},
 		{"unknown command", []string{"frobnicate"}, "", exitUsage, []string{"frobnicate"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+			code := run(context.Background(), goldenVersion, tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
 			assert.Equal(t, tt.code, code, "stderr: %s", stderr.String())
 			for _, w := range tt.want {
 				assert.Contains(t, stderr.String(), w)
@@ -70,22 +82,47 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
-// TestInjectStdin: "-" reads standard input.
+// TestInjectStdin: "-", and no file at all, read standard input.
 func TestInjectStdin(t *testing.T) {
+	stub := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: p, namespace: obs, labels: {metrics-proxy.io/inject: \"true\"}}\nspec: {template: {spec: {containers: []}}}\n"
+	for _, args := range [][]string{{"inject", "-f", "-"}, {"inject", "-"}, {"inject"}} {
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, exitOK, run(context.Background(), goldenVersion, args, strings.NewReader(stub), &stdout, &stderr), stderr.String())
+		var ds appsv1.DaemonSet
+		require.NoError(t, yaml.UnmarshalStrict(stdout.Bytes(), &ds), "%v", args)
+		require.Len(t, ds.Spec.Template.Spec.Containers, 1, "%v", args)
+		assert.Equal(t, names.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
+		assert.Contains(t, ds.Annotations, names.StatusAnnotation)
+		assert.Empty(t, stderr.String(), "a labelled DaemonSet needs no remark")
+	}
+}
+
+// TestInjectFollowsLabels: like the webhook, inject injects a DaemonSet without its own label only
+// when told that its namespace has injection enabled, and names each such DaemonSet on stderr.
+func TestInjectFollowsLabels(t *testing.T) {
+	const unlabelled = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: obs}\nspec: {template: {spec: {containers: []}}}\n"
 	var stdout, stderr bytes.Buffer
-	stub := "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: p, namespace: obs}\nspec: {template: {spec: {containers: []}}}\n"
-	require.Equal(t, exitOK, run(context.Background(), []string{"inject", "-f", "-"}, strings.NewReader(stub), &stdout, &stderr), stderr.String())
-	var ds appsv1.DaemonSet
-	require.NoError(t, yaml.UnmarshalStrict(stdout.Bytes(), &ds))
-	require.Len(t, ds.Spec.Template.Spec.Containers, 1)
-	assert.Equal(t, names.ContainerName, ds.Spec.Template.Spec.Containers[0].Name)
-	assert.Contains(t, ds.Annotations, names.StatusAnnotation)
+	require.Equal(t, exitOK, run(context.Background(), goldenVersion, []string{"inject"}, strings.NewReader(unlabelled), &stdout, &stderr), stderr.String())
+	assert.Equal(t, unlabelled, stdout.String(), "left as written")
+	assert.Contains(t, stderr.String(), "DaemonSet obs/agent has no metrics-proxy.io/inject label: left as it is")
+
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, exitOK, run(context.Background(), goldenVersion, []string{"inject", "--namespace-enabled"}, strings.NewReader(unlabelled), &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), names.StatusAnnotation, "injected")
+	assert.Contains(t, stderr.String(), "DaemonSet obs/agent has no metrics-proxy.io/inject label: injected (--namespace-enabled)")
+
+	optedOut := strings.Replace(unlabelled, "namespace: obs}", "namespace: obs, labels: {metrics-proxy.io/inject: \"false\"}}", 1)
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, exitOK, run(context.Background(), goldenVersion, []string{"inject", "--namespace-enabled"}, strings.NewReader(optedOut), &stdout, &stderr), stderr.String())
+	assert.Equal(t, optedOut, stdout.String())
+	assert.Empty(t, stderr.String())
 }
 
 // TestRender: the rendered setup is the seed's, parametrised, and its stub injects into a proxy
 // that mounts the rendered ConfigMap.
 func TestRender(t *testing.T) {
-	version = goldenVersion
 	out := runCLI(t, "render", "--namespace", "monitoring", "--components", "etcd,kube-scheduler", "--scraper", "prom/scraper")
 	docs, err := manifest.Read(bytes.NewReader(out))
 	require.NoError(t, err)
@@ -107,7 +144,7 @@ func TestRender(t *testing.T) {
 	assert.Equal(t, manifest.MetricsReaderRole, binding.RoleRef.Name)
 	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "scraper", Namespace: "prom"}}, binding.Subjects)
 
-	injected, err := manifest.Inject(docs, inject.Config{Version: goldenVersion})
+	injected, _, err := manifest.Inject(docs, inject.Config{Version: goldenVersion}, false)
 	require.NoError(t, err)
 	var ds appsv1.DaemonSet
 	require.NoError(t, yaml.UnmarshalStrict(injected[1].YAML, &ds))
@@ -120,6 +157,96 @@ func TestRender(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	version = "v9.9.9-test"
-	assert.Equal(t, "metrics-proxy v9.9.9-test\n", string(runCLI(t, "version")))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), "v9.9.9-test", []string{"version"}, strings.NewReader(""), &stdout, &stderr))
+	assert.Equal(t, "metrics-proxy v9.9.9-test\n", stdout.String())
+}
+
+// TestRootHelpNamesEveryCommand: the root help's description names every subcommand.
+func TestRootHelpNamesEveryCommand(t *testing.T) {
+	root := newRootCommand(goldenVersion, strings.NewReader(""), io.Discard, io.Discard)
+	require.NotEmpty(t, root.Commands())
+	for _, c := range root.Commands() {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		assert.Contains(t, root.Long, `"`+c.Name()+`"`, "the root help does not describe %s", c.Name())
+	}
+}
+
+// TestDefaultImageFlagIsShared: serve, inject and validate offer the same --default-image.
+func TestDefaultImageFlagIsShared(t *testing.T) {
+	root := newRootCommand(goldenVersion, strings.NewReader(""), io.Discard, io.Discard)
+	want := ""
+	for _, name := range []string{"serve", "inject", "validate"} {
+		c, _, err := root.Find([]string{name})
+		require.NoError(t, err)
+		f := c.Flags().Lookup("default-image")
+		require.NotNil(t, f, "%s has no --default-image", name)
+		assert.Equal(t, names.DefaultImage, f.DefValue, name)
+		if want == "" {
+			want = f.Usage
+		}
+		assert.Equal(t, want, f.Usage, name)
+	}
+}
+
+// TestVersionFlag: --version prints what the version command prints.
+func TestVersionFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run(context.Background(), "v9.9.9-test", []string{"--version"}, strings.NewReader(""), &stdout, &stderr))
+	assert.Equal(t, "metrics-proxy v9.9.9-test\n", stdout.String())
+}
+
+// TestBuildVersion: the linker's version wins; else the module version the go command recorded,
+// else the VCS revision; "dev" only when nothing is known.
+func TestBuildVersion(t *testing.T) {
+	info := func(version string, settings ...debug.BuildSetting) func() (*debug.BuildInfo, bool) {
+		return func() (*debug.BuildInfo, bool) {
+			return &debug.BuildInfo{Main: debug.Module{Version: version}, Settings: settings}, true
+		}
+	}
+	rev := debug.BuildSetting{Key: "vcs.revision", Value: "0123456789abcdef0123"}
+	tests := []struct {
+		name, set, want string
+		read            func() (*debug.BuildInfo, bool)
+	}{
+		{"ldflags", "v1.2.3", "v1.2.3", info("v0.0.0-x")},
+		{"module version", "", "v0.3.1-0.20261201120000-0123456789ab+dirty", info("v0.3.1-0.20261201120000-0123456789ab+dirty", rev)},
+		{"devel with a revision", "", "0123456789ab", info("(devel)", rev)},
+		{"devel, modified", "", "0123456789ab-dirty", info("(devel)", rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})},
+		{"nothing known", "", "dev", info("(devel)")},
+		{"no build info", "", "dev", func() (*debug.BuildInfo, bool) { return nil, false }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, buildVersion(tt.set, tt.read))
+		})
+	}
+}
+
+// TestPlainGoBuildReportsAVersion: a plain go build of this checkout reports a version from its
+// build information, not "dev".
+func TestPlainGoBuildReportsAVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Skip("not a git checkout: no VCS information to embed")
+	}
+	if info, err := os.Stat(filepath.Join(strings.TrimSpace(string(top)), ".git")); err != nil || !info.IsDir() {
+		t.Skip("a git worktree: the go command stamps VCS information only in a checkout with a .git directory")
+	}
+	bin := filepath.Join(t.TempDir(), "metrics-proxy")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	// Go's default; a machine-wide GOFLAGS=-buildvcs=false would leave nothing to report.
+	build.Env = append(os.Environ(), "GOFLAGS=-buildvcs=auto")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	out, err = exec.Command(bin, "version").CombinedOutput()
+	require.NoError(t, err, string(out))
+	got := strings.TrimSpace(strings.TrimPrefix(string(out), "metrics-proxy "))
+	assert.NotEqual(t, "dev", got)
+	assert.NotEmpty(t, got)
 }

@@ -34,7 +34,7 @@ func TestDeploymentArgsParse(t *testing.T) {
 	}
 	require.NotEmpty(t, args, "no Deployment args in deploy/base/deployment.yaml")
 	require.Equal(t, "serve", args[0])
-	serve := newServeCommand()
+	serve := newServeCommand("test")
 	require.NoError(t, serve.ParseFlags(args[1:]), "serve rejects the Deployment's flags")
 	mode, err := serve.Flags().GetString("cert-mode")
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestDeploymentArgsParse(t *testing.T) {
 			if op.Op != "replace" {
 				continue
 			}
-			serve := newServeCommand()
+			serve := newServeCommand("test")
 			require.NoError(t, serve.ParseFlags([]string{op.Value}), o)
 			mode, _ := serve.Flags().GetString("cert-mode")
 			_, err := certs.ParseMode(mode)

@@ -7,26 +7,30 @@ import (
 )
 
 // newRootCommand builds the command tree; the streams are the process's or a test's.
-func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRootCommand(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "metrics-proxy",
 		Short: "Expose control-plane metrics safely: an injecting and validating admission webhook, and its offline CLI",
 		Long: `metrics-proxy completes DaemonSet stubs into an HAProxy proxy that exposes the control plane's
 localhost-only metrics (kube-proxy, kube-controller-manager, kube-scheduler, etcd) on the node IP,
-and nothing but /metrics. "serve" runs the admission webhook; "inject" and "render" do the same
-work offline, for GitOps and CI.`,
+and nothing but /metrics. "serve" runs the admission webhook; "inject", "validate" and "render" do
+the same work offline, for GitOps and CI, through the same code; "audit" and "explain" read a live
+cluster and report what today's policy and injection say about the existing objects; "version"
+prints the version.`,
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("metrics-proxy {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(), newInjectCommand(), newValidateCommand(), newRenderCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(version), newInjectCommand(version), newValidateCommand(version), newRenderCommand(), newAuditCommand(version), newExplainCommand(version), newVersionCommand(version))
 	return root
 }
 
 // newVersionCommand prints the version.
-func newVersionCommand() *cobra.Command {
+func newVersionCommand(version string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",

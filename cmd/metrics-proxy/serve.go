@@ -13,30 +13,40 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
 	"github.com/metrics-proxy/injector/certs"
-	"github.com/metrics-proxy/injector/webhook/admission"
-	"github.com/metrics-proxy/injector/webhook/names"
+	"github.com/metrics-proxy/injector/server"
+	"github.com/metrics-proxy/injector/webhook/controller"
 )
 
 // serveFlags are the flags of `metrics-proxy serve`.
 type serveFlags struct {
 	kubeconfig, logFormat string
 	verbosity             int
-	server                admission.ServerOptions
+	server                server.Options
 	certMode              string
 	certs                 certs.Options
+	reinject              string
+	controllers           controller.Options
 }
 
 // newServeCommand is `metrics-proxy serve`.
-func newServeCommand() *cobra.Command {
+func newServeCommand(version string) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the admission webhook server (TLS webhooks, /metrics, /healthz, /readyz)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Flags first: a wrong value is reported before anything looks for a cluster.
 			logger, err := newLogger(cmd, f.logFormat, f.verbosity)
 			if err != nil {
 				return err
+			}
+			mode, err := certs.ParseMode(f.certMode)
+			if err != nil {
+				return fmt.Errorf("--cert-mode: %w", err)
+			}
+			if f.controllers.Reinject, err = controller.ParseReinjectMode(f.reinject); err != nil {
+				return fmt.Errorf("--reinject: %w", err)
 			}
 			ctrl.SetLogger(logger)
 			cfg, err := restConfig(f.kubeconfig)
@@ -46,19 +56,16 @@ func newServeCommand() *cobra.Command {
 			o := f.server
 			o.Inject.Version = version
 			o.Logger = logger
-			mode, err := certs.ParseMode(f.certMode)
-			if err != nil {
-				return fmt.Errorf("--cert-mode: %w", err)
-			}
-			f.certs.Dir = o.CertDir
+			o.Controllers = &f.controllers
+			o.LeaderElectionNamespace = f.certs.Secret.Namespace
 			if o.Certs, err = certs.New(mode, f.certs, cfg); err != nil {
 				return err
 			}
-			mgr, err := admission.NewManager(cfg, o)
+			mgr, err := server.New(cfg, o)
 			if err != nil {
 				return err
 			}
-			logger.Info("starting metrics-proxy", "version", version, "port", o.Port, "certMode", mode, "certDir", o.CertDir)
+			logger.Info("starting metrics-proxy", "version", version, "port", o.Port, "certMode", mode, "certDir", f.certs.Dir)
 			if err := mgr.Start(cmd.Context()); err != nil {
 				return fmt.Errorf("serve: %w", err)
 			}
@@ -68,9 +75,9 @@ func newServeCommand() *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: in-cluster, then $KUBECONFIG, then ~/.kube/config")
 	fs.StringVar(&f.certMode, "cert-mode", string(certs.ModeFiles), "serving certificate: files (--cert-dir, reloaded on change), cert-manager (its Secret mounted at --cert-dir) or self-signed (kept in --cert-secret)")
-	fs.StringVar(&f.server.CertDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (written in self-signed mode)")
+	fs.StringVar(&f.certs.Dir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory with tls.crt and tls.key (written in self-signed mode)")
 	fs.StringVar(&f.certs.Secret.Name, "cert-secret", "metrics-proxy-webhook-tls", "self-signed: the Secret that keeps the CA and the serving certificate")
-	fs.StringVar(&f.certs.Secret.Namespace, "namespace", envOr("POD_NAMESPACE", "metrics-proxy-system"), "self-signed: the namespace of the Secret and the Service")
+	fs.StringVar(&f.certs.Secret.Namespace, "namespace", envOr("POD_NAMESPACE", "metrics-proxy-system"), "the namespace of the leader election Lease and, self-signed, of the Secret and the Service")
 	fs.StringVar(&f.certs.Service, "service", "metrics-proxy-webhook", "self-signed: the Service the API server calls, the serving certificate's DNS name")
 	fs.StringVar(&f.certs.WebhookConfiguration, "webhook-configuration", "metrics-proxy", "self-signed: the webhook configurations whose caBundle is kept current")
 	fs.StringVar(&f.server.Host, "host", "", "address the webhook server listens on; empty: all")
@@ -78,7 +85,11 @@ func newServeCommand() *cobra.Command {
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
 	fs.StringVar(&f.server.PolicyFile, "policy", "", "policy file (reloaded on change); default: the built-in policy")
-	fs.StringVar(&f.server.Inject.DefaultImage, "default-image", names.DefaultImage, "proxy image when a DaemonSet does not set metrics-proxy.io/image")
+	addDefaultImageFlag(cmd, &f.server.Inject.DefaultImage)
+	fs.BoolVar(&f.server.LeaderElection, "leader-elect", true, "elect one leader among the replicas (a Lease in --namespace) to run the day-two controllers; the webhooks serve on every replica")
+	fs.StringVar(&f.server.LeaderElectionID, "leader-election-id", "metrics-proxy", "name of the leader election Lease")
+	fs.StringVar(&f.reinject, "reinject", string(controller.ReinjectOff), "off: the audit only reports stale proxies; stale: it also re-applies them through the API server so that the webhook injects them anew")
+	fs.DurationVar(&f.controllers.AuditInterval, "audit-interval", controller.DefaultAuditInterval, "time between two audits of the existing proxies, DaemonSets and ConfigMaps")
 	fs.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity; 1 adds debug lines")
 	return cmd

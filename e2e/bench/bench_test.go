@@ -118,3 +118,27 @@ func TestCPUSnapshot(t *testing.T) {
 	assert.GreaterOrEqual(t, share, 0.0)
 	assert.LessOrEqual(t, share, 1.0)
 }
+
+// TestHostileFigures: the hostile-input benchmark's cases are reported beside the compliant
+// baseline, and the worst case is judged against the targets.
+func TestHostileFigures(t *testing.T) {
+	out := `pkg: github.com/metrics-proxy/injector/webhook/policy
+BenchmarkValidateHostile1MiB/compliant-2         	       3	  25205045 ns/op	  41.63 MB/s	 6648677 B/op	  103080 allocs/op
+BenchmarkValidateHostile1MiB/unknown-keywords-2  	       3	  45967174 ns/op	  22.81 MB/s	 1067506 B/op	     120 allocs/op
+BenchmarkValidateHostile1MiB/sections-2          	       3	 120000000 ns/op	  29.13 MB/s	40000000 B/op	      95 allocs/op
+`
+	results, err := bench.ParseGoBench(strings.NewReader(out))
+	require.NoError(t, err)
+	require.Len(t, bench.Hostile(results), 3)
+	r := &bench.Report{Cores: 2, Micro: bench.MicroFigures{Results: results}}
+	verdicts := map[string]string{}
+	figures := map[string]string{}
+	for _, tg := range bench.Targets(r) {
+		verdicts[tg.Name], figures[tg.Name] = tg.Verdict(), tg.Figure
+	}
+	assert.Equal(t, "MISS", verdicts["validation of the worst hostile 1 MiB config, time"])
+	assert.Contains(t, figures["validation of the worst hostile 1 MiB config, time"], "120.0 ms (BenchmarkValidateHostile1MiB/sections)")
+	assert.Equal(t, "MISS", verdicts["validation of the worst hostile 1 MiB config, memory allocated"])
+	doc := bench.Markdown(r)
+	assert.Contains(t, doc, "| unknown-keywords | 46.0 ms | 1.02 | 1.82 |")
+}

@@ -73,3 +73,18 @@ func FindGoBench(results []GoBench, name string) (GoBench, bool) {
 	}
 	return GoBench{}, false
 }
+
+// HostileBenchmark is webhook/policy's benchmark of 1 MiB configs crafted against the validator;
+// its sub-benchmark "compliant" is the baseline.
+const HostileBenchmark = "BenchmarkValidateHostile1MiB"
+
+// Hostile returns the results of HostileBenchmark's sub-benchmarks, in order.
+func Hostile(results []GoBench) []GoBench {
+	var out []GoBench
+	for _, g := range results {
+		if strings.HasPrefix(g.Name, HostileBenchmark+"/") {
+			out = append(out, g)
+		}
+	}
+	return out
+}

@@ -68,6 +68,25 @@ func writeMicro(b *strings.Builder, r *Report) {
 		}
 	}
 	fmt.Fprintf(b, "\n")
+	writeHostile(b, r)
+}
+
+// writeHostile lists the 1 MiB configs crafted against the validator beside the compliant one.
+func writeHostile(b *strings.Builder, r *Report) {
+	hs := Hostile(r.Micro.Results)
+	if len(hs) == 0 {
+		return
+	}
+	base, _ := FindGoBench(r.Micro.Results, HostileBenchmark+"/compliant")
+	fmt.Fprintf(b, "Hostile input: 1 MiB configs crafted against the validator, validated as the webhook and "+
+		"`validate` do (the first %d violations kept, the others counted); target ≤ 100 ms and ≤ 32 MiB "+
+		"allocated in all (which bounds the peak). Ratios against the compliant 1 MiB config of the same run:\n\n", 20)
+	fmt.Fprintf(b, "| case | time/op | MiB allocated/op | × compliant time |\n|---|--:|--:|--:|\n")
+	for _, g := range hs {
+		fmt.Fprintf(b, "| %s | %.1f ms | %.2f | %.2f |\n", strings.TrimPrefix(g.Name, HostileBenchmark+"/"),
+			Millis(g.PerOp()), g.Metrics["B/op"]/MiB, ratio(g.PerOp(), base.PerOp()))
+	}
+	fmt.Fprintf(b, "\n")
 }
 
 func writeServer(b *strings.Builder, r *Report) {

@@ -41,7 +41,7 @@ type MicroFigures struct {
 	Results []GoBench
 }
 
-// Handler keys of ServerFigures.Handlers, the (a), (b), (c) of the issue.
+// Handler keys of ServerFigures.Handlers: the no-op floor, injection and validation.
 const (
 	HandlerFloor    = "floor"
 	HandlerInject   = "inject"
@@ -71,7 +71,7 @@ type HandlerFigures struct {
 	Saturation, Open *LoadResult
 }
 
-// Scenario keys of EndToEndFigures.Scenarios, the (a), (b), (c) of the issue and one more.
+// Scenario keys of EndToEndFigures.Scenarios, in the order docs/benchmarks.md lists them.
 const (
 	ScenarioNone       = "a"
 	ScenarioWebhook    = "b"

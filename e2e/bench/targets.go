@@ -2,10 +2,11 @@ package bench
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// Target is one target of the issue, beside the figure it judges.
+// Target is one performance target, beside the figure it judges.
 type Target struct {
 	// Name says what is judged; Limit the target.
 	Name, Limit string
@@ -27,7 +28,7 @@ func (t Target) Verdict() string {
 	}
 }
 
-// Targets judges the report's figures against the targets of the issue.
+// Targets judges the report's figures against the performance targets.
 func Targets(r *Report) []Target {
 	var out []Target
 	add := func(name, limit string, measured bool, figure string, pass bool) {
@@ -77,6 +78,23 @@ func Targets(r *Report) []Target {
 
 	g, found := FindGoBench(r.Micro.Results, "BenchmarkValidateConfig1MiB")
 	add("validation of a 1 MiB config", "≤ 50 ms", found, fmt.Sprintf("%.1f ms", Millis(g.PerOp())), g.PerOp() <= 50*time.Millisecond)
+	var worstTime, worstMem GoBench
+	for _, h := range Hostile(r.Micro.Results) {
+		if strings.HasSuffix(h.Name, "/compliant") {
+			continue
+		}
+		if h.PerOp() > worstTime.PerOp() {
+			worstTime = h
+		}
+		if h.Metrics["B/op"] > worstMem.Metrics["B/op"] {
+			worstMem = h
+		}
+	}
+	found = worstTime.Name != ""
+	add("validation of the worst hostile 1 MiB config, time", "≤ 100 ms", found, fmt.Sprintf("%.1f ms (%s)", Millis(worstTime.PerOp()), worstTime.Name),
+		worstTime.PerOp() <= 100*time.Millisecond)
+	add("validation of the worst hostile 1 MiB config, memory allocated", "≤ 32 MiB", found, fmt.Sprintf("%.2f MiB (%s)", worstMem.Metrics["B/op"]/MiB, worstMem.Name),
+		worstMem.Metrics["B/op"] <= 32*MiB)
 	return out
 }
 

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/metrics-proxy/injector/certs"
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 )
 
@@ -145,7 +145,7 @@ func Start(ctx context.Context, o Options) (_ *ControlPlane, err error) {
 
 // startServer runs the webhook server, as `metrics-proxy serve` would, until Stop.
 func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string, port int) error {
-	var source certs.Source
+	var source certs.Source = &certs.Files{Dir: cp.env.WebhookInstallOptions.LocalServingCertDir}
 	if o.Certs != nil {
 		dir, err := os.MkdirTemp("", "metrics-proxy-certs-")
 		if err != nil {
@@ -156,8 +156,8 @@ func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string,
 			return err
 		}
 	}
-	mgr, err := admission.NewManager(cp.Config, admission.ServerOptions{
-		Inject: o.Inject, Host: host, Port: port, CertDir: cp.env.WebhookInstallOptions.LocalServingCertDir, Certs: source,
+	mgr, err := server.New(cp.Config, server.Options{
+		Inject: o.Inject, Host: host, Port: port, Certs: source,
 		MetricsBindAddress: cp.MetricsAddr, HealthProbeBindAddress: cp.ProbeAddr, Logger: o.Logger,
 		PolicyFile: o.PolicyFile,
 	})

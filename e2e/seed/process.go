@@ -31,6 +31,9 @@ func startProcess(name, path string, args, env []string, attr *syscall.SysProcAt
 	p := &process{name: name, out: &tailBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = env
+	// "/" as a container's working directory: a process started as another user (haproxy as the
+	// container's uid) must be able to enter it, whatever the permissions of the checkout's parents.
+	p.cmd.Dir = "/"
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if attr == nil {
 		attr = &syscall.SysProcAttr{}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/metrics-proxy/injector/webhook/components"
 )
 
 // Binary returns the path of the named executable on PATH; see the package comment for a missing one.
@@ -37,4 +39,21 @@ func RepoRoot() string {
 func HAProxy(t testing.TB) string {
 	t.Helper()
 	return Binary(t, "haproxy", "install the distribution's package (apt-get install haproxy)")
+}
+
+// ComponentSubsets returns every non-empty subset of the components, each in canonical order:
+// the inputs of tests that must hold for any choice of components.
+func ComponentSubsets() [][]components.Component {
+	all := components.All()
+	var out [][]components.Component
+	for mask := 1; mask < 1<<len(all); mask++ {
+		var cs []components.Component
+		for i, c := range all {
+			if mask&(1<<i) != 0 {
+				cs = append(cs, c)
+			}
+		}
+		out = append(out, cs)
+	}
+	return out
 }

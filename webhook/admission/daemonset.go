@@ -22,6 +22,9 @@ type DaemonSetInjector struct {
 	Config inject.Config
 	// Namespaces reads Namespaces for the Pod Security warning; nil turns the warning off.
 	Namespaces client.Reader
+	// ConfigMaps reads the ConfigMap the DaemonSet mounts, for the pod template's config hash
+	// (uncached, like the validator's); nil leaves the hash as it is.
+	ConfigMaps client.Reader
 }
 
 var _ admission.Handler = (*DaemonSetInjector)(nil)
@@ -38,7 +41,9 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 	if meta.Labels[names.InjectLabel] == "false" {
 		return decided(ctx, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed(""))
 	}
-	out, err := inject.DaemonSetJSON(req.Object.Raw, h.Config)
+	cfg := h.Config
+	cfg.ConfigHash = configHash(ctx, h.ConfigMaps, req.Namespace, meta.Annotations)
+	out, err := inject.DaemonSetJSON(req.Object.Raw, cfg)
 	switch {
 	case errors.Is(err, inject.ErrInvalidAnnotation):
 		msg := fmt.Sprintf("DaemonSet %s/%s: %v", req.Namespace, req.Name, err)

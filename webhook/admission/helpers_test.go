@@ -91,3 +91,18 @@ func httpGet(t *testing.T, url string) httpResult {
 	require.NoError(t, err)
 	return httpResult{status: resp.StatusCode, body: string(body)}
 }
+
+// invalidReloads reads metrics_proxy_policy_reloads_total{result="invalid"} from the server's
+// /metrics; 0 while the series does not exist.
+func invalidReloads(t *testing.T) float64 {
+	t.Helper()
+	const series = `metrics_proxy_policy_reloads_total{result="invalid"} `
+	for _, line := range strings.Split(httpGet(t, "http://"+cp.MetricsAddr+"/metrics").body, "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err, line)
+			return f
+		}
+	}
+	return 0
+}

@@ -17,13 +17,8 @@ var (
 		Name: "metrics_proxy_policy_violations_total",
 		Help: "Policy violations found by the validating webhooks, by rule and action (deny or warn).",
 	}, []string{"rule", "action"})
-	// policyReloads counts re-reads of a changed policy file by result (loaded, invalid).
-	policyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "metrics_proxy_policy_reloads_total",
-		Help: "Reloads of a changed policy file, by result: loaded, or invalid (the previous policy stays).",
-	}, []string{"result"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(injectionDecisions, policyViolations, policyReloads)
+	metrics.Registry.MustRegister(injectionDecisions, policyViolations)
 }

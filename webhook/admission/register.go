@@ -21,7 +21,7 @@ type Options struct {
 
 // Register installs every webhook handler on srv, at the paths the webhook configurations use.
 func Register(srv webhook.Server, o Options) {
-	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader}})
+	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader, ConfigMaps: o.APIReader}})
 	srv.Register(MutateConfigMapPath, &webhook.Admission{Handler: ConfigMapFiller{}})
 	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader}})
 	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies}})

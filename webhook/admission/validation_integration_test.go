@@ -128,8 +128,11 @@ func TestValidationThroughAPIServer(t *testing.T) {
 		assert.Contains(t, stderr, wantLine)
 	})
 	t.Run("an invalid policy change keeps the policy in force", func(t *testing.T) {
+		before := invalidReloads(t)
 		withPolicy(t, "apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Maybe\n")
-		time.Sleep(2 * time.Second) // give the watch time to (not) apply it
+		// A positive signal that the watcher read the invalid file, then the check that it kept the policy.
+		require.Eventually(t, func() bool { return invalidReloads(t) > before }, 30*time.Second, 100*time.Millisecond,
+			"the policy watcher never read the invalid file")
 		ns := newNamespace(t, nil)
 		stderr := kubectlFails(t, configMap("metrics-proxy", ns, proxyLabel, bypass), "apply", "-f", "-")
 		assert.Contains(t, stderr, wantLine)

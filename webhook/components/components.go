@@ -50,16 +50,6 @@ func Lookup(name string) (Component, bool) {
 	return Component{}, false
 }
 
-// ByPort returns the component whose port is port.
-func ByPort(port int32) (Component, bool) {
-	for _, c := range all {
-		if c.Port == port {
-			return c, true
-		}
-	}
-	return Component{}, false
-}
-
 // Parse reads a comma-separated list of component names, as in the metrics-proxy.io/components
 // annotation. Surrounding blanks are ignored; an empty list, an empty item, an unknown name or a
 // repeated name is an error. The result is in canonical order, whatever order the list has.
@@ -97,20 +87,4 @@ func Join(cs []Component) string {
 		names[i] = c.Name
 	}
 	return strings.Join(names, ",")
-}
-
-// Subsets returns every non-empty subset of the components, each in canonical order: the inputs
-// of tests that must hold for any choice of components.
-func Subsets() [][]Component {
-	var out [][]Component
-	for mask := 1; mask < 1<<len(all); mask++ {
-		var cs []Component
-		for i, c := range all {
-			if mask&(1<<i) != 0 {
-				cs = append(cs, c)
-			}
-		}
-		out = append(out, cs)
-	}
-	return out
 }

@@ -48,27 +48,8 @@ func TestTable(t *testing.T) {
 	for _, c := range All() {
 		assert.Equal(t, want[c.Name], c)
 		assert.LessOrEqual(t, len(c.PortName), 15, "container port names are IANA service names")
-		byPort, ok := ByPort(c.Port)
-		require.True(t, ok)
-		assert.Equal(t, c, byPort)
 	}
 	_, ok := Lookup("kubelet")
 	assert.False(t, ok)
 	assert.Equal(t, "127.0.0.1:10257", want["kube-controller-manager"].Upstream())
-}
-
-func TestSubsets(t *testing.T) {
-	subsets := Subsets()
-	require.Len(t, subsets, 1<<len(All())-1)
-	seen := map[string]bool{}
-	for _, cs := range subsets {
-		require.NotEmpty(t, cs)
-		joined := Join(cs)
-		assert.False(t, seen[joined], "%s twice", joined)
-		seen[joined] = true
-		parsed, err := Parse(joined)
-		require.NoError(t, err)
-		assert.Equal(t, cs, parsed, "canonical order")
-	}
-	assert.True(t, seen[Join(All())])
 }

@@ -53,15 +53,6 @@ func (s *condStack) step(d Directive) *SyntaxError {
 	}
 }
 
-// unterminated returns one error per .if still open at the end of the file.
-func (s *condStack) unterminated() []*SyntaxError {
-	var errs []*SyntaxError
-	for _, f := range s.frames {
-		errs = append(errs, syntaxError(f.line, 0, ErrUnbalancedConditional, ".if block is never closed by .endif"))
-	}
-	return errs
-}
-
 func (s *condStack) top() *condFrame {
 	if len(s.frames) == 0 {
 		return nil

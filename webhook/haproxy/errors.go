@@ -79,7 +79,21 @@ func (l ErrorList) Unwrap() []error {
 	return errs
 }
 
-// syntaxError returns a SyntaxError that wraps sentinel with a detail message.
+// syntaxError returns a SyntaxError that wraps sentinel with a detail message. The message is
+// formatted when it is read, so that errors Parse counts but does not return cost little.
 func syntaxError(line, col int, sentinel error, format string, args ...any) *SyntaxError {
-	return &SyntaxError{Line: line, Col: col, Err: fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)}
+	return &SyntaxError{Line: line, Col: col, Err: &detailError{sentinel: sentinel, format: format, args: args}}
 }
+
+// detailError is a sentinel and a detail message, "sentinel: detail".
+type detailError struct {
+	sentinel error
+	format   string
+	args     []any
+}
+
+func (e *detailError) Error() string {
+	return e.sentinel.Error() + ": " + fmt.Sprintf(e.format, e.args...)
+}
+
+func (e *detailError) Unwrap() error { return e.sentinel }

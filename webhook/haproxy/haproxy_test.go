@@ -78,12 +78,25 @@ func runNotices(t *testing.T, bin string, fragments []string) map[int]string {
 	}
 	path := filepath.Join(t.TempDir(), "notice.cfg")
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return parseNotices(runHAProxyCheck(bin, path))
+}
+
+// runHAProxyCheck runs haproxy -c on path with no environment at all: every variable unset.
+func runHAProxyCheck(bin, path string) []byte {
 	cmd := exec.Command(bin, "-c", "-f", path)
 	cmd.Env = []string{} // no NODE_IP, no X: every variable is unset
 	out, _ := cmd.CombinedOutput()
+	return out
+}
 
-	msgStart := regexp.MustCompile(`\[(?:NOTICE|ALERT|WARNING)\]\s+\(\d+\) : `)
-	header := regexp.MustCompile(`^\[(NOTICE|ALERT|WARNING)\]\s+\(\d+\) : config : parsing \[[^\]]*:(\d+)\]: `)
+var (
+	msgStart = regexp.MustCompile(`\[(?:NOTICE|ALERT|WARNING)\]\s+\(\d+\) : `)
+	msgHead  = regexp.MustCompile(`^\[(NOTICE|ALERT|WARNING)\]\s+\(\d+\) : config : parsing \[[^\]]*:(\d+)\]: `)
+)
+
+// parseNotices reads haproxy's output and returns, per line, "notice:VALUE",
+// "alert:tokenizer", "alert:argument" or "alert:other".
+func parseNotices(out []byte) map[int]string {
 	got := map[int]string{}
 	idx := msgStart.FindAllIndex(out, -1)
 	for i, loc := range idx {
@@ -92,7 +105,7 @@ func runNotices(t *testing.T, bin string, fragments []string) map[int]string {
 			end = idx[i+1][0]
 		}
 		msg := string(out[loc[0]:end])
-		m := header.FindStringSubmatch(msg)
+		m := msgHead.FindStringSubmatch(msg)
 		if m == nil {
 			continue
 		}

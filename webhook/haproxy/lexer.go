@@ -41,18 +41,31 @@ type lexer struct {
 	squote    bool
 	dquote    bool
 	quoteCol  int // column of the quote that opened the current quoted part
+
+	err lexError // the last problem found
 }
 
-// lexError is a problem at a 1-based column of the line.
+// lexError is a problem at a 1-based column of the line, with at most one argument for its
+// format. The lexer keeps one and reuses it, so that a line that does not split costs no
+// allocation until the error is turned into a SyntaxError.
 type lexError struct {
 	col      int
 	sentinel error
 	format   string
-	args     []any
+	arg      any // nil: the format takes no argument
 }
 
 func (e *lexError) at(line int) *SyntaxError {
-	return syntaxError(line, e.col, e.sentinel, e.format, e.args...)
+	if e.arg == nil {
+		return syntaxError(line, e.col, e.sentinel, e.format)
+	}
+	return syntaxError(line, e.col, e.sentinel, e.format, e.arg)
+}
+
+// fail records a problem in the lexer's lexError and returns it; valid until the next line.
+func (lx *lexer) fail(col int, sentinel error, format string, arg any) *lexError {
+	lx.err = lexError{col: col, sentinel: sentinel, format: format, arg: arg}
+	return &lx.err
 }
 
 // isBlank reports whether c separates words. It is C isspace() in the C locale without '\n'
@@ -122,8 +135,7 @@ func (lx *lexer) lex(line string) ([]Word, int, *lexError) {
 // end closes the line: an open quote is an error, otherwise the last word is kept.
 func (lx *lexer) end() ([]Word, int, *lexError) {
 	if lx.squote || lx.dquote {
-		return nil, 0, &lexError{col: lx.quoteCol, sentinel: ErrUnterminatedQuote,
-			format: "the quote opened at column %d is not closed on this line", args: []any{lx.quoteCol}}
+		return nil, 0, lx.fail(lx.quoteCol, ErrUnterminatedQuote, "the quote opened at column %d is not closed on this line", lx.quoteCol)
 	}
 	lx.finish()
 	return lx.words, lx.nargs, nil
@@ -188,8 +200,7 @@ func (lx *lexer) escape() *lexError {
 		lx.buf = append(lx.buf, '$')
 	case 'x':
 		if lx.pos+3 >= len(lx.line) || !isHex(lx.line[lx.pos+2]) || !isHex(lx.line[lx.pos+3]) {
-			return &lexError{col: lx.pos + 1, sentinel: ErrInvalidEscape,
-				format: `\x must be followed by two hexadecimal digits`}
+			return lx.fail(lx.pos+1, ErrInvalidEscape, `\x must be followed by two hexadecimal digits`, nil)
 		}
 		lx.buf = append(lx.buf, unhex(lx.line[lx.pos+2])<<4|unhex(lx.line[lx.pos+3]))
 		lx.pos += 4

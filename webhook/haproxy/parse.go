@@ -15,6 +15,9 @@ const (
 	// Parse counts blanks after the last word as the start of one more word, so a line of 64
 	// words followed by a blank or a comment is refused too.
 	MaxWords = 64
+	// MaxErrors is the most SyntaxErrors Parse returns: the first ones it finds. It counts the
+	// others in Config.OmittedErrors, so that a hostile file costs no more than a bad one.
+	MaxErrors = 100
 )
 
 // Config is a parsed configuration file.
@@ -29,6 +32,8 @@ type Config struct {
 	// refuses such a file ("Missing LF on last line"); Parse reads it and leaves the verdict to
 	// the caller.
 	MissingFinalNewline bool
+	// OmittedErrors is how many problems Parse found beyond the MaxErrors it returns.
+	OmittedErrors int
 }
 
 // Parse splits an HAProxy configuration into sections and directives. It neither evaluates
@@ -36,13 +41,26 @@ type Config struct {
 // keywords and the dot-directives.
 //
 // Parse always returns a Config. When it finds problems it also returns an ErrorList, in line
-// order. A line that cannot be split into words (quote, escape, variable syntax, length, word
-// count, NUL, carriage return, scope syntax) is left out of the Config, much as HAProxy skips
-// it; a line that splits but is misplaced or malformed (conditional nesting, section header
-// shape, unknown dot-directive, message arguments) is kept, a section header still opening its
-// section.
+// order, of at most MaxErrors errors (the first found; Config.OmittedErrors counts the others).
+// A line that cannot be split into words (quote, escape, variable syntax, length, word count,
+// NUL, carriage return, scope syntax) is left out of the Config, much as HAProxy skips it; a
+// line that splits but is misplaced or malformed (conditional nesting, section header shape,
+// unknown dot-directive, message arguments) is kept, a section header still opening its section.
 func Parse(src []byte) (*Config, error) {
-	p := parser{cfg: &Config{}}
+	var c collector
+	cfg, err := Walk(src, c.visit)
+	cfg.Sections = c.sections
+	return cfg, err
+}
+
+// Walk reads src exactly as Parse does but keeps no directive: it hands each one to visit as
+// it reads it, so that its memory does not grow with the number of lines. visit(s, nil) says
+// that section s opens (directives before the first header open a NoSection section); then
+// visit(s, d) comes for each directive of s, in order, s's Directives staying empty. s, d and
+// their Args are valid only during the call: copy what you keep (the strings stay valid). Walk
+// returns a Config without Sections and the errors Parse would return.
+func Walk(src []byte, visit func(s *Section, d *Directive)) (*Config, error) {
+	p := parser{cfg: &Config{}, visit: visit}
 	text := string(src)
 	for n := 1; len(text) > 0; n++ {
 		line := text
@@ -55,7 +73,11 @@ func Parse(src []byte) (*Config, error) {
 		p.cfg.Lines = n
 		p.line(n, strings.TrimSuffix(line, "\r"))
 	}
-	p.errs = append(p.errs, p.conds.unterminated()...)
+	for _, f := range p.conds.frames {
+		if !p.counted() {
+			p.fail(syntaxError(f.line, 0, ErrUnbalancedConditional, ".if block is never closed by .endif"))
+		}
+	}
 	if len(p.errs) == 0 {
 		return p.cfg, nil
 	}
@@ -63,29 +85,70 @@ func Parse(src []byte) (*Config, error) {
 	return p.cfg, ErrorList(p.errs)
 }
 
-// parser holds the state of one Parse call.
+// collector keeps what Walk hands over, for Parse.
+type collector struct {
+	sections []*Section
+	cur      *Section // the copy of the section being read
+	arena    []Word   // backing store for the Args of many directives, to allocate less often
+}
+
+func (c *collector) visit(s *Section, d *Directive) {
+	if d == nil {
+		kept := *s
+		kept.Header.Args = c.keep(s.Header.Args)
+		c.cur = &kept
+		c.sections = append(c.sections, c.cur)
+		return
+	}
+	kept := *d
+	kept.Args = c.keep(d.Args)
+	c.cur.Directives = append(c.cur.Directives, kept)
+}
+
+// keep copies ws into the arena and returns the copy, whose capacity ends with it; nil for none.
+func (c *collector) keep(ws []Word) []Word {
+	if len(ws) == 0 {
+		return nil
+	}
+	if len(ws) > cap(c.arena)-len(c.arena) {
+		c.arena = make([]Word, 0, max(1024, len(ws)))
+	}
+	n := len(c.arena)
+	c.arena = append(c.arena, ws...)
+	return c.arena[n:len(c.arena):len(c.arena)]
+}
+
+// parser holds the state of one Walk call.
 type parser struct {
 	cfg   *Config
+	visit func(*Section, *Directive)
 	cur   *Section
 	conds condStack
 	errs  []*SyntaxError
 	lx    lexer
-	arena []Word // backing store for the Args of many directives, to allocate less often
+	d     Directive // the directive handed to visit
+	sec   Section   // the section handed to visit, reused from section to section
 }
 
 // line handles one line, without its terminator.
 func (p *parser) line(n int, line string) {
 	if i := strings.IndexByte(line, 0); i >= 0 {
-		p.fail(syntaxError(n, i+1, ErrNUL, "the configuration must be text"))
+		if !p.counted() {
+			p.fail(syntaxError(n, i+1, ErrNUL, "the configuration must be text"))
+		}
 		return
 	}
 	if i := strings.IndexByte(line, '\r'); i >= 0 {
-		p.fail(syntaxError(n, i+1, ErrCarriageReturn,
-			"haproxy would ignore the rest of the line; only a line feed may follow a carriage return"))
+		if !p.counted() {
+			p.fail(syntaxError(n, i+1, ErrCarriageReturn,
+				"haproxy would ignore the rest of the line; only a line feed may follow a carriage return"))
+		}
 		return
 	}
 	if len(line) > MaxLineLength {
-		p.fail(syntaxError(n, 0, ErrLineTooLong, "%d bytes, more than the %d this parser accepts", len(line), MaxLineLength))
+		if !p.counted() {
+			p.fail(syntaxError(n, 0, ErrLineTooLong, "%d bytes, more than the %d this parser accepts", len(line), MaxLineLength))
+		}
 		return
 	}
 	if i := skipBlanks(line, 0); i < len(line) && line[i] == '[' {
@@ -94,11 +157,15 @@ func (p *parser) line(n int, line string) {
 	}
 	words, nargs, lerr := p.lx.lex(line)
 	if lerr != nil {
-		p.fail(lerr.at(n))
+		if !p.counted() {
+			p.fail(lerr.at(n))
+		}
 		return
 	}
 	if nargs > MaxWords {
-		p.fail(syntaxError(n, 0, ErrTooManyWords, "haproxy reads more than %d words on this line", MaxWords))
+		if !p.counted() {
+			p.fail(syntaxError(n, 0, ErrTooManyWords, "haproxy reads more than %d words on this line", MaxWords))
+		}
 		return
 	}
 	if len(words) == 0 {
@@ -106,7 +173,7 @@ func (p *parser) line(n int, line string) {
 	}
 	d := Directive{Kind: classify(words[0].Value), Keyword: words[0].Value, Line: n, Raw: line}
 	if len(words) > 1 {
-		d.Args = p.keep(words[1:])
+		d.Args = words[1:]
 	}
 	p.directive(d)
 }
@@ -145,7 +212,7 @@ func (p *parser) directive(d Directive) {
 	case UnknownDot:
 		p.fail(syntaxError(d.Line, 0, ErrInvalidDirective, "unknown directive %q", d.Keyword))
 	case Statement:
-		if kind, ok := sectionKinds[d.Keyword]; ok {
+		if kind, ok := sectionKind(d.Keyword); ok {
 			p.open(kind, d)
 			return
 		}
@@ -160,32 +227,39 @@ func (p *parser) directive(d Directive) {
 func (p *parser) open(kind SectionKind, h Directive) {
 	name, from, err := parseHeader(kind, h)
 	p.fail(err)
-	p.cur = &Section{Kind: kind, Name: name, From: from, Line: h.Line, Header: h}
-	p.cfg.Sections = append(p.cfg.Sections, p.cur)
+	p.sec = Section{Kind: kind, Name: name, From: from, Line: h.Line, Header: h}
+	p.cur = &p.sec
+	p.visit(p.cur, nil)
 }
 
 // add appends d to the current section, opening the NoSection one if needed.
 func (p *parser) add(d Directive) {
 	if p.cur == nil {
-		p.cur = &Section{Kind: NoSection, Line: d.Line}
-		p.cfg.Sections = append(p.cfg.Sections, p.cur)
+		p.sec = Section{Kind: NoSection, Line: d.Line}
+		p.cur = &p.sec
+		p.visit(p.cur, nil)
 	}
-	p.cur.Directives = append(p.cur.Directives, d)
+	p.d = d // a field, not a local whose address would escape at every line
+	p.visit(p.cur, &p.d)
 }
 
-// keep copies ws into the arena and returns the copy, whose capacity ends with it.
-func (p *parser) keep(ws []Word) []Word {
-	if len(ws) > cap(p.arena)-len(p.arena) {
-		p.arena = make([]Word, 0, max(1024, len(ws)))
+// counted reports that MaxErrors errors are kept already, and then counts one more: the caller
+// need not build it.
+func (p *parser) counted() bool {
+	if len(p.errs) < MaxErrors {
+		return false
 	}
-	n := len(p.arena)
-	p.arena = append(p.arena, ws...)
-	return p.arena[n:len(p.arena):len(p.arena)]
+	p.cfg.OmittedErrors++
+	return true
 }
 
-// fail records err unless it is nil.
+// fail records err unless it is nil, up to MaxErrors errors; it counts the others.
 func (p *parser) fail(err *SyntaxError) {
-	if err != nil {
+	switch {
+	case err == nil:
+	case len(p.errs) >= MaxErrors:
+		p.cfg.OmittedErrors++
+	default:
 		p.errs = append(p.errs, err)
 	}
 }

@@ -194,3 +194,43 @@ func TestParseMiB(t *testing.T) {
 	assert.Equal(t, strings.Count(string(src), "\n"), cfg.Lines)
 	assert.Greater(t, len(cfg.Sections), 1000)
 }
+
+// TestParseBoundsErrors: past MaxErrors problems Parse counts instead of returning them.
+func TestParseBoundsErrors(t *testing.T) {
+	src := "global\n" + strings.Repeat("  bind \"x\n", haproxy.MaxErrors+50) + "  daemon\n" + strings.Repeat(".if 1\n", 3)
+	cfg, err := haproxy.Parse([]byte(src))
+	var list haproxy.ErrorList
+	require.ErrorAs(t, err, &list)
+	assert.Len(t, list, haproxy.MaxErrors)
+	assert.Equal(t, 2, list[0].Line)
+	assert.Equal(t, 53, cfg.OmittedErrors, "50 quotes and 3 unclosed .if blocks")
+	require.Len(t, cfg.Sections, 1)
+	assert.Equal(t, "daemon", cfg.Sections[0].Directives[0].Keyword, "lines after the errors are still read")
+}
+
+// TestWalkMatchesParse: Walk hands over exactly what Parse keeps, in order.
+func TestWalkMatchesParse(t *testing.T) {
+	src := bigConfig(64 << 10)
+	cfg, err := haproxy.Parse(src)
+	require.NoError(t, err)
+	var got []string
+	var want []string
+	for _, s := range cfg.Sections {
+		want = append(want, string(s.Kind)+" "+s.Name+" "+s.Header.Raw)
+		for _, d := range s.Directives {
+			want = append(want, strings.Join(d.Words(), "|"))
+		}
+	}
+	walked, err := haproxy.Walk(src, func(s *haproxy.Section, d *haproxy.Directive) {
+		if d == nil {
+			assert.Empty(t, s.Directives)
+			got = append(got, string(s.Kind)+" "+s.Name+" "+s.Header.Raw)
+			return
+		}
+		got = append(got, strings.Join(d.Words(), "|"))
+	})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	assert.Equal(t, cfg.Lines, walked.Lines)
+	assert.Empty(t, walked.Sections)
+}

@@ -41,22 +41,22 @@ const (
 	Ruleset SectionKind = "ruleset"
 )
 
-var sectionKinds = map[string]SectionKind{}
-
-func init() {
-	for _, k := range []SectionKind{
-		Global, Defaults, Frontend, Backend, Listen,
+// sectionKind returns the section keyword kw opens; a switch, which every line goes through,
+// rather than a map lookup.
+func sectionKind(kw string) (SectionKind, bool) {
+	switch k := SectionKind(kw); k {
+	case Global, Defaults, Frontend, Backend, Listen,
 		Cache, FCGIApp, HTTPErrors, LogForward, Mailers, NamespaceList, Peers, Program, Resolvers,
 		Ring, Userlist, SPOEAgent, SPOEGroup, SPOEMessage,
-		ACME, CrtStore, Healthcheck, LogProfile, Traces, Ruleset,
-	} {
-		sectionKinds[string(k)] = k
+		ACME, CrtStore, Healthcheck, LogProfile, Traces, Ruleset:
+		return k, true
 	}
+	return NoSection, false
 }
 
 // IsSectionKeyword reports whether keyword opens a section. Keywords are case-sensitive.
 func IsSectionKeyword(keyword string) bool {
-	_, ok := sectionKinds[keyword]
+	_, ok := sectionKind(keyword)
 	return ok
 }
 

@@ -27,8 +27,7 @@ func (lx *lexer) variable() *lexError {
 		p++
 	}
 	if p >= len(line) || !(isAlpha(line[p]) || line[p] == '_' || line[p] == '.') {
-		return &lexError{col: p + 1, sentinel: ErrInvalidVariable,
-			format: "a variable name must start with a letter or '_'"}
+		return lx.fail(p+1, ErrInvalidVariable, "a variable name must start with a letter or '_'", nil)
 	}
 	nameStart := p
 	if line[p] == '.' {
@@ -38,14 +37,12 @@ func (lx *lexer) variable() *lexError {
 		p++
 	}
 	if name := line[nameStart:p]; name[0] == '.' && !pseudoVars[name] {
-		return &lexError{col: nameStart + 1, sentinel: ErrInvalidVariable,
-			format: "unknown pseudo-variable %q (only .LINE, .FILE and .SECTION exist)", args: []any{name}}
+		return lx.fail(nameStart+1, ErrInvalidVariable, "unknown pseudo-variable %q (only .LINE, .FILE and .SECTION exist)", name)
 	}
 	if brace >= 0 {
 		if p < len(line) && line[p] == '[' {
 			if p+2 >= len(line) || line[p+1] != '*' || line[p+2] != ']' {
-				return &lexError{col: p + 1, sentinel: ErrInvalidVariable,
-					format: "the only suffix allowed after a variable name is [*]"}
+				return lx.fail(p+1, ErrInvalidVariable, "the only suffix allowed after a variable name is [*]", nil)
 			}
 			p += 3
 		}
@@ -55,12 +52,10 @@ func (lx *lexer) variable() *lexError {
 				p++
 			}
 			if p >= len(line) {
-				return &lexError{col: brace + 1, sentinel: ErrInvalidVariable,
-					format: "the brace opened at column %d is not closed", args: []any{brace + 1}}
+				return lx.fail(brace+1, ErrInvalidVariable, "the brace opened at column %d is not closed", brace+1)
 			}
 		case p >= len(line) || line[p] != '}':
-			return &lexError{col: brace + 1, sentinel: ErrInvalidVariable,
-				format: "the brace opened at column %d is not closed right after the variable name", args: []any{brace + 1}}
+			return lx.fail(brace+1, ErrInvalidVariable, "the brace opened at column %d is not closed right after the variable name", brace+1)
 		}
 		p++ // the closing brace
 	}

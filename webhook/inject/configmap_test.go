@@ -80,7 +80,7 @@ func TestHAProxyConfigIsTheSeeds(t *testing.T) {
 // Every generated config, for every subset of components, passes the real haproxy's check.
 func TestHAProxyConfigPassesHAProxyCheck(t *testing.T) {
 	haproxy := testtool.HAProxy(t)
-	for _, cs := range components.Subsets() {
+	for _, cs := range testtool.ComponentSubsets() {
 		t.Run(components.Join(cs), func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(t.TempDir(), names.ConfigKey)

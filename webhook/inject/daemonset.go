@@ -17,6 +17,11 @@ type Config struct {
 	Version string
 	// DefaultImage is the proxy image when the DaemonSet does not override it; names.DefaultImage if empty.
 	DefaultImage string
+	// ConfigHash is ConfigHash of the ConfigMap the DaemonSet mounts, which the caller looked up
+	// (the injector itself reads nothing); it becomes the pod template's
+	// metrics-proxy.io/config-hash. Empty leaves that annotation as it is (the offline CLI, or a
+	// ConfigMap that does not exist yet).
+	ConfigHash string
 }
 
 // OptedOut reports whether ds carries metrics-proxy.io/inject: "false".
@@ -58,6 +63,7 @@ func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 	if !tolerated(spec.Tolerations) {
 		spec.Tolerations = append(spec.Tolerations, Toleration())
 	}
+	setConfigHash(ds, cfg.ConfigHash)
 
 	status, err := statusOf(ds, cfg.Version)
 	if err != nil {

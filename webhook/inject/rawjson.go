@@ -7,19 +7,74 @@ import (
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // DaemonSetJSON injects the DaemonSet encoded in raw, the one code path of the webhook and the CLI.
 // A DaemonSet that opted out is returned as it is. The result keeps every field of raw that our Go
 // types do not know (see Mutate).
+//
+// The haproxy container is the injector's own: it comes out exactly as injection writes it (with
+// the user's resources), so a field our types do not know cannot ride along on it into the pod,
+// unseen by the validator, which decodes into the same types.
 func DaemonSetJSON(raw []byte, cfg Config) ([]byte, error) {
-	return Mutate(raw, func(ds *appsv1.DaemonSet) error {
+	var owned *corev1.Container
+	out, err := Mutate(raw, func(ds *appsv1.DaemonSet) error {
 		if OptedOut(ds) {
 			return nil
 		}
-		return DaemonSet(ds, cfg)
+		if err := DaemonSet(ds, cfg); err != nil {
+			return err
+		}
+		owned = findContainer(ds.Spec.Template.Spec.Containers)
+		return nil
 	})
+	if err != nil || owned == nil {
+		return out, err
+	}
+	return replaceOwned(out, owned)
+}
+
+// replaceOwned returns raw with its haproxy container replaced by owned, or raw itself when they
+// already agree (so re-injection stays patch-free).
+func replaceOwned(raw []byte, owned *corev1.Container) ([]byte, error) {
+	var obj, want map[string]any
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &obj); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+	}
+	encoded, err := json.Marshal(owned)
+	if err != nil {
+		return nil, fmt.Errorf("encode container: %w", err)
+	}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(encoded, &want); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+	}
+	containers, _ := dig(obj, "spec", "template", "spec", "containers").([]any)
+	for i, c := range containers {
+		if m, ok := c.(map[string]any); ok && m["name"] == names.ContainerName {
+			if reflect.DeepEqual(m, want) {
+				return raw, nil
+			}
+			containers[i] = want
+			return json.Marshal(obj)
+		}
+	}
+	return raw, nil
+}
+
+// dig returns the value at path in nested JSON objects, nil when a step is missing.
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }
 
 // ConfigMapJSON fills the stub proxy config encoded in raw (see ConfigMap).

@@ -102,3 +102,40 @@ func TestPreserve(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnedContainerIsExactlyInjected: a field our types do not know on the haproxy container
+// does not survive injection (the validator could not see it); one on another container does;
+// the user's resources on haproxy are kept; re-injection of the result changes nothing.
+func TestOwnedContainerIsExactlyInjected(t *testing.T) {
+	in := `{"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "p"},
+	  "spec": {"template": {"spec": {"containers": [
+	    {"name": "haproxy", "image": "evil:1", "futureField": {"command": ["haproxy", "-f", "/other.cfg"]},
+	     "resources": {"limits": {"memory": "99Mi"}}},
+	    {"name": "sidecar", "image": "busybox:1", "futureField": "kept"}]}}}}`
+	out, err := DaemonSetJSON([]byte(in), testConfig)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out, &got))
+	cs := dig(got, "spec", "template", "spec", "containers").([]any)
+	require.Len(t, cs, 2)
+	haproxy, sidecar := cs[0].(map[string]any), cs[1].(map[string]any)
+	require.Equal(t, names.ContainerName, haproxy["name"])
+	assert.NotContains(t, haproxy, "futureField", "an unknown field on the owned container is dropped")
+	assert.Equal(t, names.DefaultImage, haproxy["image"])
+	assert.Equal(t, "99Mi", dig(haproxy, "resources", "limits", "memory"), "the user's resources are kept")
+	assert.Equal(t, "kept", sidecar["futureField"], "other containers keep what the types do not know")
+
+	again, err := DaemonSetJSON(out, testConfig)
+	require.NoError(t, err)
+	assert.Equal(t, string(out), string(again), "re-injection changes nothing")
+
+	// An injected DaemonSet that gains an unknown field on haproxy later (an UPDATE) loses it again.
+	var tampered map[string]any
+	require.NoError(t, json.Unmarshal(out, &tampered))
+	dig(tampered, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["futureField"] = "x"
+	raw, err := json.Marshal(tampered)
+	require.NoError(t, err)
+	fixed, err := DaemonSetJSON(raw, testConfig)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(out), string(fixed))
+}

@@ -7,19 +7,46 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
-// Inject returns docs with every apps/v1 DaemonSet injected and every stub proxy ConfigMap filled,
-// by the same functions the webhooks call; other documents, and objects injection leaves as they
-// are (opted out, already injected), keep their bytes. Unlike the webhook, which only sees the
-// DaemonSets its selection lets through, Inject injects every DaemonSet that did not opt out: a
-// file handed to it is meant to become a proxy. An error is a *DocumentError.
-func Inject(docs []Document, cfg inject.Config) ([]Document, error) {
+// Unlabelled is a DaemonSet without its own metrics-proxy.io/inject label, which only a namespace
+// with injection enabled makes a proxy: Inject reports each, injected or left alone, so that
+// nothing differs silently from what the webhook would do.
+type Unlabelled struct {
+	// Document is the DaemonSet's index in its stream; Object is "DaemonSet NAMESPACE/NAME".
+	Document int
+	Object   string
+	// Injected is true when Inject injected it (namespaceEnabled), false when it left it alone.
+	Injected bool
+}
+
+// Inject returns docs with the DaemonSets the webhook would select injected and every stub proxy
+// ConfigMap filled, by the same functions the webhooks call; other documents, and objects
+// injection leaves as they are (opted out, already injected), keep their bytes. Like the webhook,
+// Inject follows the labels: a DaemonSet labelled metrics-proxy.io/inject: "true" is injected; one
+// without the label only when namespaceEnabled says its namespace is labelled
+// metrics-proxy.io/injection: enabled (a file does not say); each such DaemonSet is reported.
+// An error is a *DocumentError.
+func Inject(docs []Document, cfg inject.Config, namespaceEnabled bool) ([]Document, []Unlabelled, error) {
 	out := make([]Document, len(docs))
+	var unlabelled []Unlabelled
 	for i, d := range docs {
 		var mutate func([]byte) ([]byte, error)
 		switch {
 		case d.APIVersion == "apps/v1" && d.Kind == "DaemonSet":
+			selected, labelled, name, err := selection(d)
+			if err != nil {
+				return nil, nil, &DocumentError{Index: d.Index, Err: err}
+			}
+			if !labelled && selected {
+				unlabelled = append(unlabelled, Unlabelled{Document: d.Index, Object: "DaemonSet " + name, Injected: namespaceEnabled})
+				selected = namespaceEnabled
+			}
+			if !selected {
+				out[i] = d
+				continue
+			}
 			mutate = func(raw []byte) ([]byte, error) { return inject.DaemonSetJSON(raw, cfg) }
 		case d.APIVersion == "v1" && d.Kind == "ConfigMap":
 			mutate = inject.ConfigMapJSON
@@ -29,11 +56,33 @@ func Inject(docs []Document, cfg inject.Config) ([]Document, error) {
 		}
 		injected, err := apply(d, mutate)
 		if err != nil {
-			return nil, &DocumentError{Index: d.Index, Err: err}
+			return nil, nil, &DocumentError{Index: d.Index, Err: err}
 		}
 		out[i] = injected
 	}
-	return out, nil
+	return out, unlabelled, nil
+}
+
+// selection reads a DaemonSet document's labels: selected unless it opted out, labelled when it
+// carries metrics-proxy.io/inject: "true" itself.
+func selection(d Document) (selected, labelled bool, name string, err error) {
+	var meta struct {
+		Metadata struct {
+			Name, Namespace string
+			Labels          map[string]string
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(d.YAML, &meta); err != nil {
+		return false, false, "", fmt.Errorf("DaemonSet: %w", err)
+	}
+	name = objectKey(meta.Metadata.Namespace, meta.Metadata.Name)
+	switch meta.Metadata.Labels[names.InjectLabel] {
+	case "false":
+		return false, false, name, nil
+	case "true":
+		return true, true, name, nil
+	}
+	return true, false, name, nil
 }
 
 // apply runs mutate on the JSON form of d and returns d re-encoded when it changed.

@@ -15,6 +15,9 @@ import (
 type Document struct {
 	// Index is the document's position in the stream, from 1.
 	Index int
+	// Item is the object's position in the list that document Index holds, from 1; 0 when the
+	// document is the object itself (see ExpandLists).
+	Item int
 	// YAML is the document exactly as written, without its "---" separator.
 	YAML []byte
 	// APIVersion and Kind identify the object; both are empty for a document of only comments.

@@ -73,7 +73,7 @@ func TestInjectErrorNamesObject(t *testing.T) {
 	docs, err := Read(strings.NewReader("apiVersion: v1\nkind: A\n---\napiVersion: apps/v1\nkind: DaemonSet\n" +
 		"metadata:\n  name: p\n  namespace: obs\n  annotations:\n    metrics-proxy.io/config-map: Bad_Name\n"))
 	require.NoError(t, err)
-	_, err = Inject(docs, inject.Config{})
+	_, _, err = Inject(docs, inject.Config{}, true)
 	require.True(t, errors.Is(err, inject.ErrInvalidAnnotation), err)
 	assert.Contains(t, err.Error(), "document 2: DaemonSet obs/p")
 	assert.Contains(t, err.Error(), `"Bad_Name"`)
@@ -101,6 +101,7 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = Inject(docs, inject.Config{Version: "fuzz"})
+		_, _, _ = Inject(docs, inject.Config{Version: "fuzz"}, true)
+		_, _ = ExpandLists(docs)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/webhook/components"
@@ -28,7 +29,7 @@ const (
 type RenderOptions struct {
 	// Components to proxy; nil or empty means all.
 	Components []components.Component
-	// Namespace of the ConfigMap and the DaemonSet.
+	// Namespace of the ConfigMap and the DaemonSet; empty: the documents name none.
 	Namespace string
 	// ScraperNamespace and ScraperServiceAccount name the service account that may read metrics.
 	ScraperNamespace, ScraperServiceAccount string
@@ -40,6 +41,12 @@ func ParseScraper(s string) (namespace, name string, err error) {
 	if !ok || namespace == "" || name == "" || strings.Contains(name, "/") {
 		return "", "", fmt.Errorf("scraper %q: want NAMESPACE/SERVICEACCOUNT", s)
 	}
+	if err := checkName("namespace", namespace, validation.IsDNS1123Label); err != nil {
+		return "", "", fmt.Errorf("scraper %q: %w", s, err)
+	}
+	if err := checkName("service account", name, validation.IsDNS1123Subdomain); err != nil {
+		return "", "", fmt.Errorf("scraper %q: %w", s, err)
+	}
 	return namespace, name, nil
 }
 
@@ -47,6 +54,11 @@ func ParseScraper(s string) (namespace, name string, err error) {
 // haproxy.cfg, a DaemonSet stub that opts in to injection, the metrics-reader ClusterRole and its
 // binding for the scraper.
 func Render(o RenderOptions) ([]Document, error) {
+	if o.Namespace != "" { // none: the documents name no namespace (kubectl's -n decides)
+		if err := checkName("namespace", o.Namespace, validation.IsDNS1123Label); err != nil {
+			return nil, err
+		}
+	}
 	cs := o.Components
 	if len(cs) == 0 {
 		cs = components.All()
@@ -130,4 +142,13 @@ func prune(v any) any {
 		}
 	}
 	return v
+}
+
+// checkName returns an error naming what and value when value is not a valid Kubernetes name
+// by check (a DNS-1123 label for namespaces, as the API server checks them).
+func checkName(what, value string, check func(string) []string) error {
+	if errs := check(value); len(errs) > 0 {
+		return fmt.Errorf("%s %q is not a valid name: %s", what, value, strings.Join(errs, "; "))
+	}
+	return nil
 }

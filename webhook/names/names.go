@@ -39,3 +39,13 @@ const (
 	// ControlPlaneTaint is the taint key of control-plane nodes that the proxy tolerates.
 	ControlPlaneTaint = "node-role.kubernetes.io/control-plane"
 )
+
+// Day-two names: what the controller inside `serve` writes.
+const (
+	// ConfigHashAnnotation on a proxy's pod template is a hash of the haproxy.cfg it mounts: the
+	// injector sets it, the rollout controller keeps it current, and a change rolls the pods.
+	ConfigHashAnnotation = "metrics-proxy.io/config-hash"
+	// AuditAnnotation on a DaemonSet is the audit's latest findings about it, as JSON; written
+	// through the status subresource, so it never goes through admission nor rolls the pods.
+	AuditAnnotation = "metrics-proxy.io/audit"
+)

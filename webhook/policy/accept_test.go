@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
@@ -37,6 +38,8 @@ func acceptCases(t testing.TB) []acceptCase {
 		{name: "quoted variable in bind", cfg: kp("  bind \"${NODE_IP}\":10249\n"+deny+route, server)},
 		{name: "quoted path", cfg: kp(bind+"  http-request deny if !{ path \"/metrics\" }\n"+route, server)},
 		{name: "deny if !METH_GET after", cfg: withFE("  http-request deny if !METH_GET\n")},
+		{name: "absolute-form deny after", cfg: withFE(absoluteFormDeny)},
+		{name: "absolute-form deny with allowed methods", cfg: withFE(absoluteFormDeny + "  http-request deny unless METH_GET\n"), policy: &policy.Policy{AllowedMethods: []string{"GET", "HEAD"}}},
 		{name: "deny unless METH_GET after", cfg: withFE("  http-request deny unless METH_GET\n")},
 		{name: "method deny with status", cfg: withFE("  http-request deny deny_status 405 unless METH_GET or METH_OPTIONS\n")},
 		{name: "method acl", cfg: withFE("  acl read method GET HEAD\n  http-request deny unless read\n")},
@@ -92,7 +95,7 @@ func TestValidateConfigAccepts(t *testing.T) {
 // under the default policy and under a policy that allows only that subset.
 func TestValidateGeneratedSubsets(t *testing.T) {
 	all := components.All()
-	for _, cs := range components.Subsets() {
+	for _, cs := range testtool.ComponentSubsets() {
 		cfg := []byte(inject.HAProxyConfig(cs))
 		name := components.Join(cs)
 		assert.Empty(t, policy.ValidateConfig(cfg, nil), name)

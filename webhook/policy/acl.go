@@ -40,7 +40,7 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 	if bad == "" && err != nil {
 		bad = err.Error()
 	}
-	if bad != "" {
+	if bad != "" && !v.counted(d.Line) {
 		v.add(d.Line, RuleACLDefinition, "acl %s: %s; only ACLs that test the exact path or the method are allowed", name, bad)
 	}
 	if a := sec.acls[name]; a != nil {
@@ -51,15 +51,15 @@ func (v *validator) aclDefinition(sec *section, d haproxy.Directive) {
 		}
 		return
 	}
-	sec.acls[name] = &acl{line: d.Line, preds: []predicate{p}, bad: bad}
+	if sec.acls == nil {
+		sec.acls = map[string]*acl{}
+	}
+	a := &acl{line: d.Line, bad: bad}
+	if bad == "" {
+		a.preds = []predicate{p}
+	}
+	sec.acls[name] = a
 }
 
-// validACLName mirrors HAProxy's invalid_char(): letters, digits, '.', ':', '-', '_'.
-func validACLName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !isAlnum(c) && !strings.ContainsRune(".:-_", rune(c)) {
-			return false
-		}
-	}
-	return name != ""
-}
+// validACLName mirrors HAProxy's invalid_char(), like validName.
+func validACLName(name string) bool { return validName(name) }

@@ -16,6 +16,10 @@ func checkServer(v *validator, sec *section, d haproxy.Directive) {
 		v.add(d.Line, RuleKeywordArgs, "server wants a name and an address")
 		return
 	}
+	if !validName(d.Args[0].Value) && !v.off[RuleName] {
+		v.add(d.Line, RuleName, "server name %q: haproxy allows only ASCII letters, digits, '.', ':', '-' and '_' and refuses to start", d.Args[0].Value)
+		return
+	}
 	addr := d.Args[1]
 	port, problem := parseServer(addr.Value)
 	switch {
@@ -85,8 +89,11 @@ var serverOptionReasons = map[string]string{
 	"track":      "ties the server to another one",
 }
 
-// serverOptions checks server and default-server options against the allowlist.
+// serverOptions checks server and default-server options against the allowlist, each value
+// within the range HAProxy 2.6 takes. ssl needs verify none on the same line: HAProxy verifies
+// by default and, with no CA file, refuses to start.
 func (v *validator) serverOptions(d haproxy.Directive, words []haproxy.Word) {
+	ssl, verifyNone := false, false
 	for i := 0; i < len(words); i++ {
 		w := words[i].Value
 		next := ""
@@ -94,35 +101,48 @@ func (v *validator) serverOptions(d haproxy.Directive, words []haproxy.Word) {
 			next = words[i+1].Value
 		}
 		switch w {
-		case "check", "ssl":
+		case "check":
+			continue
+		case "ssl":
+			ssl = true
 			continue
 		case "verify":
 			if next == "none" {
+				verifyNone = true
 				i++
 				continue
 			}
 			v.add(d.Line, RuleServerOption, "%s: verify %s: only verify none is allowed (the upstream certificate is self-signed)", d.Keyword, next)
 			return
 		case "inter", "fastinter", "downinter":
-			if isDuration(next) {
+			if ms, ok := millis(next); ok && ms > 0 {
 				i++
 				continue
 			}
-			v.add(d.Line, RuleKeywordArgs, "%s: %s %s: want a time such as 2s", d.Keyword, w, next)
+			v.add(d.Line, RuleKeywordArgs, "%s: %s %s: want a time such as 2s, above 0 and at most 24d", d.Keyword, w, next)
 			return
 		case "rise", "fall", "weight", "maxconn", "maxqueue":
-			if isNumber(next) {
+			lo, hi := serverRanges[w][0], serverRanges[w][1]
+			if inRange(next, lo, hi) {
 				i++
 				continue
 			}
-			v.add(d.Line, RuleKeywordArgs, "%s: %s %s: want a number", d.Keyword, w, next)
+			v.add(d.Line, RuleKeywordArgs, "%s: %s %s: want a number from %d to %d", d.Keyword, w, next, lo, hi)
 			return
 		}
 		why := serverOptionReasons[w]
 		if why == "" {
 			why = "is not in the allowlist"
 		}
-		v.add(d.Line, RuleServerOption, "%s option %s %s; allowed: check, ssl, verify none, inter, fastinter, downinter, rise, fall, weight, maxconn, maxqueue", d.Keyword, w, why)
+		v.add(d.Line, RuleServerOption, "%s option %s %s; allowed: check, ssl verify none, inter, fastinter, downinter, rise, fall, weight, maxconn, maxqueue", d.Keyword, w, why)
 		return
 	}
+	if ssl && !verifyNone {
+		v.add(d.Line, RuleServerOption, "%s: ssl without verify none: haproxy verifies the upstream certificate by default and, without a CA file, refuses to start; write ssl verify none", d.Keyword)
+	}
+}
+
+// serverRanges are the values HAProxy 2.6 takes for the numeric server options.
+var serverRanges = map[string][2]int{
+	"rise": {1, 1000}, "fall": {1, 1000}, "weight": {0, 256}, "maxconn": {0, maxCount}, "maxqueue": {0, maxCount},
 }

@@ -76,3 +76,20 @@ func BenchmarkValidateSeed(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkValidateHostile1MiB validates 1 MiB configs crafted against the validator the way
+// the webhook and the CLI do, keeping the first policy.DefaultMaxViolations; the compliant 1 MiB
+// config is the baseline e2e/bench compares them with.
+func BenchmarkValidateHostile1MiB(b *testing.B) {
+	cases := append([]hostileCase{{"compliant", compliantConfig}}, hostileCases...)
+	for _, hc := range cases {
+		src := hc.cfg(1 << 20)
+		b.Run(hc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			b.ReportAllocs()
+			for b.Loop() {
+				policy.ValidateConfigN(src, nil, policy.DefaultMaxViolations)
+			}
+		})
+	}
+}

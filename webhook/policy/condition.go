@@ -32,6 +32,7 @@ type term struct {
 	neg   bool
 	name  string // the ACL's name; empty for an anonymous ACL
 	preds []predicate
+	form  bool // a predefined ACL on the request's form (HTTP_URL_ABS, HTTP_1.0, ...): no preds
 }
 
 func (t term) holds(path, method string) bool {
@@ -49,7 +50,8 @@ func (t term) holds(path, method string) bool {
 type condition struct {
 	unless bool
 	suites [][]term
-	cost   int // an upper bound of the comparisons fires makes
+	cost   int  // an upper bound of the comparisons fires makes
+	form   bool // a term tests the request's form: fires cannot tell, the method check skips it
 }
 
 // fires reports whether the rule applies to a request for path with method.
@@ -81,6 +83,13 @@ var predefinedMethods = map[string][]string{
 	"METH_TRACE": {"TRACE"},
 }
 
+// requestForms are the predefined ACLs on the request's form that deny rules after the path deny
+// may test: they only ever deny more. "http-request deny if HTTP_URL_ABS !HTTP_2.0" refuses
+// absolute-form HTTP/1 requests, whose path HAProxy 2.6 and the upstream read differently
+// (GET http://h?/metrics: HAProxy's path is /metrics, the upstream's is empty). HTTP/2 requests
+// are absolute inside HAProxy and reach the upstream in origin form: hence !HTTP_2.0.
+var requestForms = map[string]bool{"HTTP_URL_ABS": true, "HTTP_1.0": true, "HTTP_1.1": true, "HTTP_2.0": true}
+
 // predefinedOthers are HAProxy 2.6's other predefined ACLs, which the grammar does not allow.
 var predefinedOthers = map[string]bool{
 	"TRUE": true, "FALSE": true, "LOCALHOST": true, "HTTP": true, "HTTP_1.0": true, "HTTP_1.1": true,
@@ -102,6 +111,15 @@ var fetchReasons = map[string]string{
 	"url_beg":  "matches every URL that starts with the value",
 	"base":     "includes the Host header, which the client chooses",
 }
+
+// fetchReasonErrors are the errors of fetchReasons' fetches written without argument.
+var fetchReasonErrors = func() map[string]error {
+	out := map[string]error{}
+	for name, why := range fetchReasons {
+		out[name] = fmt.Errorf("%s %s; only an exact path test is allowed", name, why)
+	}
+	return out
+}()
 
 // parseExpr reads an ACL expression: "path [-m str] VALUE..." or "method VALUE...".
 func parseExpr(words []haproxy.Word) (predicate, error) {
@@ -150,6 +168,8 @@ func fetchError(fetch string) error {
 	switch {
 	case hasConv && (name == "path" || name == "method"):
 		return fmt.Errorf("converter ,%s changes the %s before the test; test the %s as is", conv, name, name)
+	case fetchReasons[name] != "" && fetch == name:
+		return fetchReasonErrors[name] // written once: a hostile config repeats them
 	case fetchReasons[name] != "":
 		return fmt.Errorf("%s %s; only an exact path test is allowed", fetch, fetchReasons[name])
 	case name == "path" || name == "method":
@@ -213,8 +233,10 @@ func parseCondition(unless bool, words []haproxy.Word, acls map[string]*acl) (*c
 			t.name, t.preds = w, a.preds
 		case predefinedMethods[w] != nil:
 			t.name, t.preds = w, []predicate{{fetch: "method", values: predefinedMethods[w]}}
+		case requestForms[w]:
+			t.name, t.form, c.form = w, true, true
 		case predefinedOthers[w]:
-			return nil, fmt.Errorf("predefined acl %s is not a path or method test; of the predefined ACLs only METH_* are allowed", w)
+			return nil, fmt.Errorf("predefined acl %s is not a path or method test; of the predefined ACLs only METH_*, HTTP_URL_ABS and HTTP_1.0, HTTP_1.1, HTTP_2.0 are allowed", w)
 		default:
 			return nil, fmt.Errorf("acl %s is not defined above this line (haproxy refuses it)", w)
 		}

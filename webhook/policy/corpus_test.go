@@ -33,6 +33,8 @@ import (
 //	# dataplane: none REASON       no data-plane run, for the reason given
 //	# dataplane: refused REASON    haproxy -c must refuse the config
 //	# dataplane: no-leak REASON    rejected, yet no probe leaks on the real HAProxy
+//	# off: RULE-ID[,RULE-ID...]    with these rules' checks switched off the validator accepts
+//	                               the config: they alone stand between the attack and the cluster
 //
 // HAProxy runs with its working directory in corpusDir, so files/ resolves.
 const corpusDir = "testdata/corpus"
@@ -43,7 +45,7 @@ const minCorpus = 40
 type corpusCase struct {
 	name, text, body, why string
 	accept                bool
-	rules                 []string
+	rules, off            []string
 	generated             string
 	bypasses, cli         []dataplane.Probe
 	plane, planeWhy       string
@@ -87,6 +89,8 @@ func parseCase(t *testing.T, name, text string) corpusCase {
 			c.why = value
 		case "generated":
 			c.generated = value
+		case "off":
+			c.off = strings.Split(value, ",")
 		case "bypass":
 			c.bypasses = append(c.bypasses, parseProbe(t, name, value))
 		case "needs":
@@ -149,6 +153,14 @@ func TestCorpusVerdicts(t *testing.T) {
 			slices.Sort(got)
 			want := slices.Sorted(slices.Values(c.rules))
 			assert.Equal(t, want, got, "why: %s\nviolations: %v", c.why, vs)
+			if len(c.off) > 0 {
+				var off []policy.RuleID
+				for _, r := range c.off {
+					off = append(off, policy.RuleID(r))
+				}
+				rest := policy.ValidateConfigWithout([]byte(c.text), policy.Default(), off...)
+				assert.Empty(t, rest, "with %v switched off the config must pass every other check", c.off)
+			}
 			if c.generated != "" {
 				list, err := components.Parse(c.generated)
 				require.NoError(t, err)

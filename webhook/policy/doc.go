@@ -28,16 +28,29 @@
 //   - routing only by "default_backend NAME" or an unconditional "use_backend NAME" to a backend
 //     whose servers are 127.0.0.1, localhost or ::1 on the frontend's port, with only the server
 //     options check, ssl, verify none, inter, fastinter, downinter, rise, fall, weight, maxconn and
-//     maxqueue (the same for default-server);
+//     maxqueue, each in the range HAProxy takes (the same for default-server);
 //   - besides, only log, maxconn, nbthread, timeout, retries, balance, http-reuse,
 //     fullconn and a short list of options (httplog, dontlognull, forwardfor without arguments,
 //     http-server-close, http-keep-alive, ...).
+//
+// # Read as HAProxy 2.6 reads
+//
+// The grammar is what HAProxy 2.6, the oldest data plane supported, reads and starts with:
+// values in the ranges it takes, names its invalid_char() accepts, only the options it negates,
+// the deny_status codes it has; where versions differ, 2.6 decides. No word may hold a '$' but
+// the address of "bind ${NODE_IP}:PORT" (RuleExpansion): HAProxy expands variables, defaults
+// written in the file, ${NAME[*]} word splits and $.LINE, $.FILE, $.SECTION while it splits a
+// line, so such a word is not the one the validator reads.
 //
 // # Pure and bounded
 //
 // The package reads no file, calls no API server and keeps no mutable global state; a Policy is
 // not modified by the functions that take it. ValidateConfig never panics and its work grows
-// linearly with the input: the one check that could grow faster, whether deny rules stop every
+// linearly with the input: it streams the config (haproxy.Walk) and keeps only what the checks
+// that span sections need. The one check that could grow faster, whether deny rules stop every
 // method the policy does not allow, has a fixed budget per config, and a config that exhausts it
-// is refused (RuleMethodDeny) rather than checked slowly.
+// is refused (RuleMethodDeny) rather than checked slowly. ValidateConfigN, ValidateConfigMapN
+// and ValidateProxyN keep only the first violations (DefaultMaxViolations for the webhook and
+// the CLI) and count the others, which they never format: their memory and their answer are
+// bounded whatever the input; First and More cut and end a list of violations the same way.
 package policy

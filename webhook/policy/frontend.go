@@ -15,7 +15,10 @@ const nodeIPPrefix = "${" + names.NodeIPEnv + "}:"
 
 // wantDeny is the path deny the messages suggest.
 func (v *validator) wantDeny() string {
-	return "http-request deny if !{ path " + strings.Join(v.p.paths(), " ") + " }"
+	if v.want == "" {
+		v.want = "http-request deny if !{ path " + strings.Join(v.p.paths(), " ") + " }"
+	}
+	return v.want
 }
 
 // firstRule checks that a frontend's first http-request rule, a deny with condition c (nil: no
@@ -35,6 +38,9 @@ func (v *validator) firstRule(sec *section, d haproxy.Directive, c *condition) {
 	}
 	t := c.suites[0][0]
 	switch {
+	case t.form:
+		v.add(line, RulePathDeny, "the first http-request rule of %s tests the request's form (%s), not the path; the path deny %q must come first", sec.what(), t.name, v.wantDeny())
+		return
 	case t.preds[0].fetch != "path":
 		v.add(line, RulePathDeny, "the first http-request rule of %s tests the method, not the path; the path deny %q must come first", sec.what(), v.wantDeny())
 		return
@@ -73,6 +79,10 @@ func checkBind(v *validator, sec *section, d haproxy.Directive) {
 			want = strconv.Itoa(int(port))
 		}
 		v.add(d.Line, RuleBind, "bind %s %s; want %s%s", d.Args[0].Raw, problem, nodeIPPrefix, want)
+		return
+	}
+	if !nodeIPBind(d.Args[0]) {
+		v.add(d.Line, RuleBind, "bind %s is written with backslashes; write exactly bind %s%d", d.Args[0].Raw, nodeIPPrefix, port)
 		return
 	}
 	if len(d.Args) > 1 {
@@ -167,16 +177,21 @@ func checkRoute(v *validator, sec *section, d haproxy.Directive) {
 	}
 }
 
-// endFrontend checks what a frontend as a whole must have.
-func (v *validator) endFrontend(sec *section) {
-	if sec.binds == 0 {
+// endFrontend checks what a frontend as a whole must have; it reports whether it kept sec for
+// the routing check.
+func (v *validator) endFrontend(sec *section) bool {
+	if sec.binds == 0 && !v.counted(sec.s.Line) {
 		v.add(sec.s.Line, RuleBindCount, "%s has no bind; want bind %sPORT", sec.what(), nodeIPPrefix)
 	}
-	if sec.httpRules == 0 {
+	if sec.httpRules == 0 && !v.counted(sec.s.Line) {
 		v.add(sec.s.Line, RulePathDeny, "%s has no http-request rule, so every path reaches the backend; want %q as its first rule", sec.what(), v.wantDeny())
 	}
-	v.order = append(v.order, sec)
 	v.methods(sec)
+	if len(sec.routes) == 0 {
+		return false
+	}
+	v.order = append(v.order, sec) // only routing looks at it again
+	return true
 }
 
 // routing checks, once every backend is known, that each frontend routes to a backend of its own

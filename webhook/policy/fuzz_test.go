@@ -35,6 +35,15 @@ func FuzzValidateConfig(f *testing.F) {
 			if len(vs) != len(again) {
 				t.Fatalf("two runs differ: %d and %d violations", len(vs), len(again))
 			}
+			first, more := policy.ValidateConfigN(src, p, 3)
+			if len(first) > 3 || len(first)+more < len(vs) || len(vs) >= 3 && len(first) != 3 {
+				t.Fatalf("ValidateConfigN kept %d and counted %d more of %d", len(first), more, len(vs))
+			}
+			for i, v := range first {
+				if v != vs[i] {
+					t.Fatalf("ValidateConfigN's violation %d is %s, ValidateConfig's %s", i, v, vs[i])
+				}
+			}
 			prev := 0
 			for i, v := range vs {
 				if v != again[i] {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/metrics-proxy/injector/webhook/haproxy"
@@ -130,8 +131,8 @@ func (v *validator) deny(sec *section, d haproxy.Directive, first bool) (*condit
 		}
 		if w == "deny_status" && i+1 < len(words) {
 			code := words[i+1].Value
-			if len(code) != 3 || code[0] != '4' || !isNumber(code) {
-				v.add(d.Line, RuleDenyOption, "deny_status %s: only a 4xx status is allowed", code)
+			if !slices.Contains(denyStatuses, code) {
+				v.add(d.Line, RuleDenyOption, "deny_status %s: only a 4xx status haproxy 2.6 answers with is allowed (%s); it refuses others and does not start", code, strings.Join(denyStatuses, ", "))
 				return nil, false
 			}
 			i += 2

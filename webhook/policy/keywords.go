@@ -15,22 +15,22 @@ type handler func(v *validator, sec *section, d haproxy.Directive)
 // the "no"/"default" prefixes are handled before this table is consulted.
 var allowed = map[haproxy.SectionKind]map[string]handler{
 	haproxy.Global: {
-		"log": checkLog, "log-tag": oneWord, "log-send-hostname": optionalWord, "maxconn": number,
-		"nbthread": number, "hard-stop-after": duration, "spread-checks": number, "ulimit-n": number,
+		"log": checkLog, "log-tag": checkName, "log-send-hostname": checkHostname, "maxconn": numberIn(1, maxGlobalConn),
+		"nbthread": numberIn(1, 64), "hard-stop-after": duration, "spread-checks": numberIn(0, 50),
 	},
 	haproxy.Defaults: {
 		"mode": checkMode, "log": checkLog, "option": checkOption, "timeout": checkTimeout,
-		"retries": number, "default-server": checkDefaultServer, "maxconn": number, "balance": checkBalance,
+		"retries": numberIn(0, 100), "default-server": checkDefaultServer, "maxconn": numberIn(1, maxCount), "balance": checkBalance,
 		"http-reuse": checkHTTPReuse,
 	},
 	haproxy.Frontend: {
 		"mode": checkMode, "bind": checkBind, "default_backend": checkRoute, "use_backend": checkRoute,
-		"log": checkLog, "option": checkOption, "timeout": checkTimeout, "maxconn": number,
+		"log": checkLog, "option": checkOption, "timeout": checkTimeout, "maxconn": numberIn(1, maxCount),
 	},
 	haproxy.Backend: {
 		"mode": checkMode, "server": checkServer, "default-server": checkDefaultServer, "balance": checkBalance,
-		"http-reuse": checkHTTPReuse, "timeout": checkTimeout, "retries": number, "log": checkLog,
-		"option": checkOption, "fullconn": number,
+		"http-reuse": checkHTTPReuse, "timeout": checkTimeout, "retries": numberIn(0, 100), "log": checkLog,
+		"option": checkOption, "fullconn": numberIn(1, maxCount),
 	},
 }
 
@@ -51,33 +51,13 @@ var unknownReasons = map[string]string{
 	"log-format":       "can write request headers, Authorization included, to the logs; use option httplog",
 }
 
-// isNumber reports whether s is a non-empty run of decimal digits.
-func isNumber(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// isDuration reports whether s is an HAProxy time: digits and an optional unit.
-func isDuration(s string) bool {
-	i := 0
-	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-		i++
-	}
-	switch s[i:] {
-	case "", "us", "ms", "s", "m", "h", "d":
-		return i > 0
-	}
-	return false
-}
-
 // directive checks one statement of a global, defaults, frontend or backend section.
 func (v *validator) directive(sec *section, d haproxy.Directive) {
 	if d.Keyword == "http-request" {
 		sec.httpRules++ // counted even when the line is refused below
+	}
+	if !refusedAnyway(d) && v.expansion(d) {
+		return
 	}
 	if d.Keyword == "" {
 		v.add(d.Line, RuleUnknownKeyword, "the line starts with an empty word, which makes haproxy skip it; remove it")
@@ -109,8 +89,11 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 		v.prefixed(sec, d)
 		return
 	}
-	if h, ok := allowed[kind][d.Keyword]; ok {
+	if h, ok := sec.allowed[d.Keyword]; ok {
 		h(v, sec, d)
+		return
+	}
+	if v.counted(d.Line) {
 		return
 	}
 	if why, ok := unknownReasons[d.Keyword]; ok {
@@ -121,12 +104,39 @@ func (v *validator) directive(sec *section, d haproxy.Directive) {
 }
 
 // allowedList lists the keywords of kind's allowlist, rule keywords included.
-func allowedList(kind haproxy.SectionKind) string {
-	kws := slices.Sorted(maps.Keys(allowed[kind]))
-	if kind == haproxy.Frontend || kind == haproxy.Backend {
-		kws = append(kws, "acl", "http-request deny")
+func allowedList(kind haproxy.SectionKind) string { return allowedLists[kind] }
+
+// allowedLists are the texts of allowedList, written once rather than for every violation.
+var allowedLists = func() map[haproxy.SectionKind]string {
+	out := map[haproxy.SectionKind]string{}
+	for kind, kws := range allowed {
+		list := slices.Sorted(maps.Keys(kws))
+		if kind == haproxy.Frontend || kind == haproxy.Backend {
+			list = append(list, "acl", "http-request deny")
+		}
+		out[kind] = strings.Join(list, ", ")
 	}
-	return strings.Join(kws, ", ")
+	return out
+}()
+
+// refusedAnyway reports a directive that its keyword or action alone refuses (stats, a
+// rewrite, an http-request action other than deny, ...): the expansion check leaves it to the
+// more specific rule. bind is left to checkBind, which allows the one ${NODE_IP} reference.
+func refusedAnyway(d haproxy.Directive) bool {
+	kw := d.Keyword
+	if (kw == "no" || kw == "default") && len(d.Args) > 0 {
+		kw = d.Args[0].Value
+	}
+	if _, _, ok := forbidden(kw); ok {
+		return true
+	}
+	switch kw {
+	case "bind", "http-response", "http-after-response", "tcp-request", "tcp-response":
+		return true
+	case "http-request":
+		return ruleAction(d) != "deny"
+	}
+	return false
 }
 
 // forbidden returns the rule and the reason for keywords that are rejected in every section.
@@ -157,16 +167,21 @@ func (v *validator) prefixed(sec *section, d haproxy.Directive) {
 			return
 		}
 	}
-	if len(d.Args) > 0 && kind != haproxy.Global {
+	if len(d.Args) > 0 && kind != haproxy.Global && d.Keyword == "no" {
 		switch kw := d.Args[0].Value; {
+		case kw == "option" && len(d.Args) == 2 && negatable[d.Args[1].Value]:
+			return
+		case kw == "option" && len(d.Args) >= 2 && options[d.Args[1].Value] != nil:
+			v.add(d.Line, RuleKeywordArgs, "%s: haproxy 2.6 negates only %s, without arguments; it refuses this line and does not start", directiveText(d), negatableList)
+			return
 		case kw == "option":
 			checkOptionWords(v, d, d.Args[1:])
 			return
-		case kw == "log" && d.Keyword == "no" && len(d.Args) == 1:
+		case kw == "log" && len(d.Args) == 1:
 			return
 		}
 	}
-	v.add(d.Line, RuleUnknownKeyword, "%s is not allowed in a %s section; only \"no option\", \"default option\" and \"no log\" take a prefix", directiveText(d), kind)
+	v.add(d.Line, RuleUnknownKeyword, "%s is not allowed in a %s section; only \"no option\" and \"no log\" take a prefix (haproxy 2.6 refuses \"default option\" for most options)", directiveText(d), kind)
 }
 
 // defaultsRule reports an acl or a rule in a defaults section.
@@ -178,30 +193,6 @@ func (v *validator) defaultsRule(sec *section, d haproxy.Directive) {
 	v.add(d.Line, RuleDefaultsRule, "%s in %s: defaults sections may carry no acl and no rules; named defaults run theirs before the proxy's own", d.Keyword, sec.what())
 }
 
-func number(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 || !isNumber(d.Args[0].Value) {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one number, got %q", d.Keyword, argsText(d))
-	}
-}
-
-func duration(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 || !isDuration(d.Args[0].Value) {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one time such as 30s, got %q", d.Keyword, argsText(d))
-	}
-}
-
-func oneWord(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) != 1 {
-		v.add(d.Line, RuleKeywordArgs, "%s wants one word (quote a text with blanks), got %d", d.Keyword, len(d.Args))
-	}
-}
-
-func optionalWord(v *validator, sec *section, d haproxy.Directive) {
-	if len(d.Args) > 1 {
-		v.add(d.Line, RuleKeywordArgs, "%s wants at most one word, got %d", d.Keyword, len(d.Args))
-	}
-}
-
 func checkMode(v *validator, sec *section, d haproxy.Directive) {
 	if len(d.Args) != 1 {
 		v.add(d.Line, RuleKeywordArgs, "mode wants one word, http")
@@ -210,39 +201,6 @@ func checkMode(v *validator, sec *section, d haproxy.Directive) {
 	sec.mode, sec.modeLine = d.Args[0].Value, d.Line
 	if sec.mode != "http" {
 		v.add(d.Line, RuleModeHTTP, "mode %s in %s: every proxy must run in mode http; in tcp mode haproxy ignores http-request rules", sec.mode, sec.what())
-	}
-}
-
-// logTargets are where logs may go: the container's output or the local syslog socket.
-var logTargets = map[string]bool{"stdout": true, "stderr": true, "/dev/log": true}
-
-func checkLog(v *validator, sec *section, d haproxy.Directive) {
-	switch {
-	case len(d.Args) == 0:
-		v.add(d.Line, RuleKeywordArgs, "log wants a target such as stdout")
-	case d.Args[0].Value == "global" && sec.s.Kind != haproxy.Global:
-		if len(d.Args) != 1 {
-			v.add(d.Line, RuleKeywordArgs, "log global takes no more arguments")
-		}
-	case !logTargets[d.Args[0].Value]:
-		v.add(d.Line, RuleKeywordArgs, "log target %s: logs may only go to stdout, stderr or /dev/log", d.Args[0].Value)
-	}
-}
-
-// timeouts are the timeout names haproxy 2.6 knows.
-var timeouts = map[string]bool{
-	"client": true, "server": true, "connect": true, "queue": true, "tunnel": true, "check": true,
-	"http-request": true, "http-keep-alive": true, "client-fin": true, "server-fin": true, "tarpit": true,
-}
-
-func checkTimeout(v *validator, sec *section, d haproxy.Directive) {
-	switch {
-	case len(d.Args) != 2:
-		v.add(d.Line, RuleKeywordArgs, "timeout wants a name and a time, e.g. timeout client 5s, got %q", argsText(d))
-	case !timeouts[d.Args[0].Value]:
-		v.add(d.Line, RuleKeywordArgs, "timeout %s is not a timeout haproxy knows", d.Args[0].Value)
-	case !isDuration(d.Args[1].Value):
-		v.add(d.Line, RuleKeywordArgs, "timeout %s %s: want a time such as 5000ms or 5s", d.Args[0].Value, d.Args[1].Value)
 	}
 }
 

@@ -27,11 +27,30 @@ var options = map[string]func(args []haproxy.Word) bool{
 	"srvtcpka":            noArgs,
 	"tcpka":               noArgs,
 	"redispatch": func(a []haproxy.Word) bool {
-		return len(a) == 0 || len(a) == 1 && isNumber(strings.TrimPrefix(a[0].Value, "-"))
+		if len(a) == 1 {
+			n, ok := numberValue(strings.TrimPrefix(a[0].Value, "-"))
+			return ok && n <= maxCount
+		}
+		return len(a) == 0
 	},
 }
 
+// negatable are the allowed options HAProxy 2.6 takes as "no option X" (without arguments):
+// it refuses to negate httplog, forwardfor and tcpka. It takes "default option X" for none of
+// the allowed options but redispatch, so the validator refuses the default prefix.
+var negatable = map[string]bool{
+	"dontlognull": true, "dontlog-normal": true, "log-separate-errors": true, "log-health-checks": true,
+	"http-server-close": true, "http-keep-alive": true, "httpclose": true, "abortonclose": true,
+	"http-ignore-probes": true, "clitcpka": true, "srvtcpka": true, "redispatch": true,
+}
+
 func noArgs(a []haproxy.Word) bool { return len(a) == 0 }
+
+// negatableList lists the options "no option" takes, for messages.
+var negatableList = strings.Join(slices.Sorted(maps.Keys(negatable)), ", ")
+
+// optionList lists the allowed options, for messages.
+var optionList = strings.Join(slices.Sorted(maps.Keys(options)), ", ")
 
 // optionReasons explain why some options are refused.
 var optionReasons = map[string]string{
@@ -72,7 +91,7 @@ func checkOptionWords(v *validator, d haproxy.Directive, words []haproxy.Word) {
 	case optionReasons[name] != "":
 		v.add(d.Line, RuleOption, "option %s %s; it is not allowed", name, optionReasons[name])
 	default:
-		v.add(d.Line, RuleOption, "option %s is not in the allowlist; allowed: %s", name, strings.Join(slices.Sorted(maps.Keys(options)), ", "))
+		v.add(d.Line, RuleOption, "option %s is not in the allowlist; allowed: %s", name, optionList)
 	}
 }
 

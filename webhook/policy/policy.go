@@ -69,14 +69,6 @@ func (p *Policy) ImageAllowed(image string) bool {
 	return false
 }
 
-// EnforcementOrDefault returns the policy's enforcement, Deny when unset.
-func (p *Policy) EnforcementOrDefault() Enforcement {
-	if p == nil || p.Enforcement == "" {
-		return EnforcementDeny
-	}
-	return p.Enforcement
-}
-
 // paths returns the allowed paths, defaulted.
 func (p *Policy) paths() []string {
 	if p == nil || len(p.AllowedPaths) == 0 {

@@ -67,7 +67,7 @@ exemptNamespaces: []
 `
 	d, err := policy.Parse([]byte(documented))
 	require.NoError(t, err)
-	assert.Equal(t, policy.Default(), d, "DESIGN.md's example is the default")
+	assert.Equal(t, policy.Default(), d, "the documented example is the default")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -152,11 +152,4 @@ func TestImageAllowed(t *testing.T) {
 	assert.True(t, (&policy.Policy{AllowedImages: []string{"*"}}).ImageAllowed("anything/at:all"))
 	assert.True(t, (&policy.Policy{AllowedImages: []string{"a*b*c"}}).ImageAllowed("aXbYbZc"))
 	assert.False(t, (&policy.Policy{AllowedImages: []string{"a*b*c"}}).ImageAllowed("aXbYbZ"))
-}
-
-func TestEnforcementOrDefault(t *testing.T) {
-	assert.Equal(t, policy.EnforcementDeny, (&policy.Policy{}).EnforcementOrDefault())
-	assert.Equal(t, policy.EnforcementWarn, (&policy.Policy{Enforcement: policy.EnforcementWarn}).EnforcementOrDefault())
-	var none *policy.Policy
-	assert.Equal(t, policy.EnforcementDeny, none.EnforcementOrDefault())
 }

@@ -87,6 +87,7 @@ var rejectCases = []rejectCase{
 	{name: "allow before the deny", cfg: firstRule("  http-request allow if { path /configz } #<\n" + deny), rule: policy.RuleHTTPRequestAction},
 	{name: "method deny before the path deny", cfg: firstRule("  http-request deny unless METH_GET #<\n" + deny), rule: policy.RulePathDeny},
 	{name: "unconditional deny first", cfg: firstRule("  http-request deny #<\n"), rule: policy.RulePathDeny},
+	{name: "request form first", cfg: firstRule("  http-request deny if HTTP_URL_ABS #<\n" + deny), rule: policy.RulePathDeny},
 	{name: "wrong polarity", cfg: firstRule("  http-request deny if { path /metrics } #<\n"), rule: policy.RulePathDeny},
 	{name: "unless negated", cfg: firstRule("  http-request deny unless !{ path /metrics } #<\n"), rule: policy.RulePathDeny},
 	{name: "double negation", cfg: firstRule("  http-request deny if !!{ path /metrics } #<\n"), rule: policy.RulePathDeny},
@@ -213,6 +214,9 @@ var rejectCases = []rejectCase{
 	{name: "empty keyword", cfg: withFE("  \"\" stats enable #<\n"), rule: policy.RuleUnknownKeyword},
 	{name: "use-server", cfg: withBE("  use-server kube-proxy if TRUE #<\n"), rule: policy.RuleUnknownKeyword},
 	{name: "maxconn not a number", cfg: withFE("  maxconn lots #<\n"), rule: policy.RuleKeywordArgs},
+	{name: "global maxconn past the file descriptors", cfg: "global\n  maxconn 10000 #<\n" + std(), rule: policy.RuleKeywordArgs},
+	{name: "mode with from nowhere", cfg: withFE("  mode http\n") + "frontend other from nowhere #<\n  mode http\n  bind ${NODE_IP}:10257\n" + deny + "  default_backend kcm #<\n", rule: policy.RuleDefaultsFrom},
+	{name: "defaults named by from and inherited", cfg: "defaults base\n  mode http\nfrontend kube-proxy from base\n" + bind + deny + route + "backend kube-proxy #<\n" + server, rule: policy.RuleDefaultsFrom},
 	{name: "unknown timeout", cfg: withFE("  timeout forever 5s #<\n"), rule: policy.RuleKeywordArgs},
 	{name: "log to a remote host", cfg: withFE("  log 10.0.0.1:514 local0 #<\n"), rule: policy.RuleKeywordArgs},
 	{name: "mode without argument", cfg: withFE("  mode #<\n"), rule: policy.RuleKeywordArgs},
@@ -252,7 +256,7 @@ var rejectCases = []rejectCase{
 	{name: "server without port", cfg: serverLine("  server s 127.0.0.1 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server port offset", cfg: serverLine("  server s 127.0.0.1:+1 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server dynamic", cfg: serverLine("  server s %[req.hdr(host)]:10249 #<\n"), rule: policy.RuleServerAddress},
-	{name: "server variable", cfg: serverLine("  server s \"${UPSTREAM}:10249\" #<\n"), rule: policy.RuleServerAddress},
+	{name: "server variable", cfg: serverLine("  server s \"${UPSTREAM}:10249\" #<\n"), rule: policy.RuleExpansion},
 	{name: "server ipv4@", cfg: serverLine("  server s ipv4@127.0.0.1:10249 #<\n"), rule: policy.RuleServerAddress},
 	{name: "server on the kubelet's port", cfg: kp(bind+deny+route, "  server s 127.0.0.1:10250 #<\n"), rule: policy.RuleComponentPort},
 	{name: "server on etcd's client port", cfg: kp(bind+deny+route, "  server s 127.0.0.1:2379 #<\n"), rule: policy.RuleComponentPort},
@@ -271,6 +275,16 @@ var rejectCases = []rejectCase{
 func TestValidateConfigRejects(t *testing.T) {
 	for _, tc := range rejectCases {
 		t.Run(string(tc.rule)+"/"+tc.name, func(t *testing.T) {
+			checkReject(t, tc)
+		})
+	}
+}
+
+// checkReject checks that tc breaks its rule on its first marked line, and only marked lines.
+func checkReject(t *testing.T, tc rejectCase) {
+	t.Helper()
+	{
+		{
 			marked := markedLines(tc.cfg)
 			require.NotEmpty(t, marked, "a reject case marks its line")
 			vs := policy.ValidateConfig([]byte(tc.cfg), tc.policy)
@@ -283,6 +297,6 @@ func TestValidateConfigRejects(t *testing.T) {
 				assert.Equal(t, strings.ToLower(v.Message[:1]), v.Message[:1], "message starts in lower case: %s", v)
 			}
 			assert.True(t, found, "want %s at line %d; got:\n%s\nconfig:\n%s", tc.rule, marked[0], render(vs), tc.cfg)
-		})
+		}
 	}
 }

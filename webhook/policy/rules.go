@@ -26,6 +26,14 @@ const (
 	RuleKeywordArgs RuleID = "keyword-args"
 	// RuleDuplicateName: two frontends, two backends or two defaults sections of one name.
 	RuleDuplicateName RuleID = "duplicate-name"
+	// RuleExpansion: a '$' in any word but the address of bind ${NODE_IP}:PORT. HAProxy
+	// expands environment variables, defaults written in the file, ${NAME[*]} word splitting
+	// and $.LINE, $.FILE, $.SECTION while it reads a line, so the word is not what the
+	// validator reads.
+	RuleExpansion RuleID = "expansion"
+	// RuleName: a section or server name with a character HAProxy refuses (only ASCII letters,
+	// digits, '.', ':', '-', '_'): HAProxy would not start.
+	RuleName RuleID = "name"
 	// RuleDefaultsFrom: "from NAME" names no defaults section above the section.
 	RuleDefaultsFrom RuleID = "defaults-from"
 	// RuleModeHTTP: a proxy not in mode http (tcp is HAProxy's default, and tcp mode ignores
@@ -147,6 +155,8 @@ func Rules() []Rule {
 		{RuleUnknownKeyword, "keywords outside the section's allowlist"},
 		{RuleKeywordArgs, "allowed keywords with arguments outside their allowed shape"},
 		{RuleDuplicateName, "two frontends, backends or defaults sections of one name"},
+		{RuleExpansion, "any '$' but bind ${NODE_IP}:PORT: haproxy expands variables, defaults, [*] word splits and $.LINE/$.SECTION"},
+		{RuleName, "section and server names with characters haproxy refuses (only letters, digits, . : - _)"},
 		{RuleDefaultsFrom, "from NAME naming no defaults section above"},
 		{RuleModeHTTP, "proxies not in mode http: tcp is the default and ignores http-request rules"},
 		{RuleDefaultsRule, "acl and rules in defaults sections, which run before the proxy's own"},

@@ -6,20 +6,25 @@ import (
 
 // section is what the validator learns about one global, defaults, frontend or backend section.
 type section struct {
-	s        *haproxy.Section
-	mode     string // last mode written here (or, for defaults, inherited through "from")
+	s        *haproxy.Section   // points to hs
+	hs       haproxy.Section    // a copy of what haproxy.Walk handed over, without its header's words
+	allowed  map[string]handler // the keywords of its kind
+	mode     string             // last mode written here (or, for defaults, inherited through "from")
 	modeLine int
 
 	acls map[string]*acl // ACLs defined so far, frontend and backend
 
+	// defaults
+	explicit     bool // a section names it with "from"
+	implicitLine int  // the first proxy that inherits it as the last defaults above; 0: none
+
 	// frontend
-	binds      int
-	port       int32 // port of the first valid bind; 0 when none
-	routes     []route
-	httpRules  int        // http-request rules seen so far
-	pathDeny   *condition // the first rule when it is the exact path deny
-	denies     []*condition
-	methodsRef []string // methods named in deny conditions
+	binds     int
+	port      int32 // port of the first valid bind; 0 when none
+	routes    []route
+	httpRules int        // http-request rules seen so far
+	pathDeny  *condition // the first rule when it is the exact path deny
+	denies    []*condition
 
 	// backend
 	serverPorts []int32 // distinct ports of the servers with a valid address, in file order
@@ -33,8 +38,16 @@ type route struct {
 	keyword string
 }
 
-func newSection(s *haproxy.Section) *section {
-	return &section{s: s, acls: map[string]*acl{}}
+// newSection returns a section for s, reusing spare when it is not nil.
+func newSection(s *haproxy.Section, spare *section) *section {
+	sec := spare
+	if sec == nil {
+		sec = &section{}
+	}
+	*sec = section{hs: *s, allowed: allowed[s.Kind]}
+	sec.hs.Header.Args = nil
+	sec.s = &sec.hs
+	return sec
 }
 
 // what names the section in messages: "frontend kube-proxy", "defaults", "global".

@@ -15,9 +15,9 @@ import (
 
 // microBenchmarks are the benchmarks of part 1: injection (stub, injected, 10 to 1000 env vars)
 // pure and through the handler and PatchResponseFromRaw, and validation (the seed's config, a
-// 1 MiB config, the ConfigMap handler).
+// 1 MiB config, 1 MiB configs crafted against the validator, the ConfigMap handler).
 const microBenchmarks = "^(BenchmarkDaemonSetJSON|BenchmarkDaemonSetInjector|BenchmarkPatchResponseFromRaw|" +
-	"BenchmarkConfigMapValidator|BenchmarkValidateSeed|BenchmarkValidateConfig1MiB)$"
+	"BenchmarkConfigMapValidator|BenchmarkValidateSeed|BenchmarkValidateConfig1MiB|BenchmarkValidateHostile1MiB)$"
 
 // microPackages hold them.
 var microPackages = []string{"./webhook/inject", "./webhook/policy", "./webhook/admission"}

@@ -32,7 +32,7 @@ func handlerLoads(r reviews) []handlerLoad {
 // runServerPart loads the bench server: saturation of each handler, then the fixed rate of each,
 // each split into o.loadRounds runs that take turns.
 func runServerPart(ctx context.Context, o options, bins programs, cp *controlPlane, r reviews, dir string, out *bench.ServerFigures) error {
-	out.Server = "Server: `e2e/bench/server`, its own process: `admission.NewManager` exactly as `metrics-proxy serve` " +
+	out.Server = "Server: `e2e/bench/server`, its own process: `server.New` exactly as `metrics-proxy serve` " +
 		"builds it (the real handlers, registered by `admission.Register`; JSON logs at the default level, to a file; " +
 		"connected to the local kube-apiserver), plus the no-op handler at `" + bench.NoopPath + "` registered on the same " +
 		"webhook server by the benchmark only. The injection review is a CREATE of the DaemonSet stub (" + size(r.daemonSet) +

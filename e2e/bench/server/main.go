@@ -13,8 +13,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/bench"
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/server"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
 )
@@ -22,14 +23,16 @@ import (
 func main() {
 	// A flag set of its own: controller-runtime registers --kubeconfig on the global one.
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
-	var o admission.ServerOptions
-	fs.StringVar(&o.CertDir, "cert-dir", "", "directory with tls.crt and tls.key")
+	var o server.Options
+	var certDir string
+	fs.StringVar(&certDir, "cert-dir", "", "directory with tls.crt and tls.key")
 	fs.StringVar(&o.Host, "host", "127.0.0.1", "address of the webhook server")
 	fs.IntVar(&o.Port, "port", 9443, "port of the webhook server")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", "0", `address of /metrics; "0" turns it off`)
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", "", "address of /healthz and /readyz")
 	fs.StringVar(&o.PolicyFile, "policy", "", "policy file; default: the built-in policy")
 	_ = fs.Parse(os.Args[1:]) // ExitOnError: a bad flag exits
+	o.Certs = &certs.Files{Dir: certDir}
 	if err := serve(ctrl.SetupSignalHandler(), o); err != nil {
 		fmt.Fprintf(os.Stderr, "bench server: %v\n", err)
 		os.Exit(1)
@@ -37,7 +40,7 @@ func main() {
 }
 
 // serve runs the server until ctx ends, as `metrics-proxy serve` does, with bench.NoopPath added.
-func serve(ctx context.Context, o admission.ServerOptions) error {
+func serve(ctx context.Context, o server.Options) error {
 	logger := logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctrl.SetLogger(logger)
 	cfg, err := config.GetConfig() // as serve without --kubeconfig: $KUBECONFIG or in-cluster
@@ -46,7 +49,7 @@ func serve(ctx context.Context, o admission.ServerOptions) error {
 	}
 	o.Inject = inject.Config{Version: "bench", DefaultImage: names.DefaultImage}
 	o.Logger = logger
-	mgr, err := admission.NewManager(cfg, o)
+	mgr, err := server.New(cfg, o)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package admission_test
+package server
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/rest"
 
-	"github.com/metrics-proxy/injector/webhook/admission"
+	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -27,31 +28,35 @@ func TestNewPolicyFile(t *testing.T) {
 	valid := write("valid.yaml", warnPolicy)
 	invalid := write("invalid.yaml", "apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcment: Deny\n")
 
-	pf, err := admission.NewPolicyFile(valid)
+	pf, err := NewPolicyFile(valid)
 	require.NoError(t, err)
 	assert.Equal(t, policy.EnforcementWarn, pf.Policy().Enforcement)
 
-	_, err = admission.NewPolicyFile(invalid)
+	_, err = NewPolicyFile(invalid)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), invalid)
 	assert.Contains(t, err.Error(), "enforcment")
 
-	_, err = admission.NewPolicyFile(filepath.Join(dir, "absent.yaml"))
+	_, err = NewPolicyFile(filepath.Join(dir, "absent.yaml"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 
 	// The server refuses to start on an invalid policy, before it talks to any cluster.
-	_, err = admission.NewManager(&rest.Config{Host: "https://127.0.0.1:1"}, admission.ServerOptions{PolicyFile: invalid})
+	_, err = New(&rest.Config{Host: "https://127.0.0.1:1"}, Options{PolicyFile: invalid, Certs: &certs.Files{Dir: dir}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), invalid)
+
+	// And without a certificate source.
+	_, err = New(&rest.Config{Host: "https://127.0.0.1:1"}, Options{})
+	require.ErrorIs(t, err, errNoCerts)
 }
 
 // TestPolicyFileReload: a changed file is picked up while the watch runs; an invalid change is
-// not, and the previous policy stays in force; a later valid change is picked up again.
+// read (the reload counter says so) and not put in force; a later valid change is picked up again.
 func TestPolicyFileReload(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "policy.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(warnPolicy), 0o644))
-	pf, err := admission.NewPolicyFile(file)
+	pf, err := NewPolicyFile(file)
 	require.NoError(t, err)
 	pf.Interval = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,8 +71,11 @@ func TestPolicyFileReload(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Deny\n"), 0o644))
 	eventually(policy.EnforcementDeny)
 
+	invalid := testutil.ToFloat64(policyReloads.WithLabelValues("invalid"))
 	require.NoError(t, os.WriteFile(file, []byte("kind: [broken\n"), 0o644))
-	time.Sleep(300 * time.Millisecond) // several intervals: the broken file must not take effect
+	// A positive signal that the watcher read the broken file, then the check that it kept the policy.
+	require.Eventually(t, func() bool { return testutil.ToFloat64(policyReloads.WithLabelValues("invalid")) > invalid },
+		10*time.Second, 20*time.Millisecond, "the watcher never read the broken file")
 	assert.Equal(t, policy.EnforcementDeny, pf.Policy().Enforcement)
 
 	// A ConfigMap volume swaps a symlink rather than writing the file: replace it by a rename.

@@ -1,0 +1,9 @@
+package controller_test
+
+import "syscall"
+
+// childAttr puts a child in its own process group and has the kernel kill it with the test.
+func childAttr(a *syscall.SysProcAttr) {
+	a.Setpgid = true
+	a.Pdeathsig = syscall.SIGKILL
+}
