@@ -63,8 +63,8 @@ func startChild(ctx context.Context, t *testing.T, bin string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"="+bin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &tailBuffer{} // written by exec's copier while we may read it
+	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -83,8 +83,8 @@ func startChild(ctx context.Context, t *testing.T, bin string) *exec.Cmd {
 	select {
 	case ok := <-up:
 		require.True(t, ok, "the child exited before its cluster was up: %s", stderr.String())
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("the child's cluster not up after 3m: %s", stderr.String())
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("the child's cluster not up after 5m: %s", stderr.String())
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
