@@ -53,7 +53,7 @@ func (c *Cluster) components() []component {
 			"--service-account-key-file=" + filepath.Join(p.dir, "sa.pub"), "--service-account-signing-key-file=" + filepath.Join(p.dir, "sa.key"),
 			"--service-cluster-ip-range=" + ServiceCIDR,
 			"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
-			"--allow-privileged=true", "--enable-aggregator-routing=true",
+			"--allow-privileged=true",
 			"--kubelet-client-certificate=" + p.path("apiserver-kubelet-client", "crt"), "--kubelet-client-key=" + p.path("apiserver-kubelet-client", "key"),
 			"--kubelet-preferred-address-types=InternalIP",
 			"--cert-dir=" + filepath.Join(c.dir, "apiserver")}},

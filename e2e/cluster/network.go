@@ -79,6 +79,10 @@ func netnsUp(ctx context.Context, name string, i, n int) error {
 		{"-n", ns, "addr", "add", NodeIP(i) + "/24", "dev", "eth0"},
 		{"-n", ns, "link", "set", "lo", "up"},
 		{"-n", ns, "link", "set", "eth0", "up"},
+		// A node has a default route, as on a real network (a Service's cluster IP is routed
+		// before kube-proxy's DNAT rewrites it); this machine forwards nothing (ip_forward stays
+		// off), so nothing leaves it.
+		{"-n", ns, "route", "add", "default", "via", HostIP},
 	}
 	for j := 1; j <= n; j++ {
 		if j != i {
