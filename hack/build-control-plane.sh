@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
-# and the kubectl the tests drive it with
-# from the Go module proxy into bin/, skipping binaries that are already there and current.
+# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler),
+# the node agents of the real-node cluster (kubelet, kube-proxy) and the kubectl the tests drive it
+# with from the Go module proxy into bin/, skipping binaries that are already there and current.
+# Arguments name a subset (e.g. `build-control-plane.sh kubelet kube-proxy`).
 # The first build takes minutes on two cores; every step says what it is doing.
 set -euo pipefail
 
@@ -56,11 +57,11 @@ minor=${k8s_version#v*.}; minor=${minor%%.*}
 vpkg=k8s.io/component-base/version
 k8s_ldflags="-s -w -X $vpkg.gitVersion=$k8s_version -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
 
-want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl}
+want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy}
 for name in $want; do
   case $name in
     etcd) build etcd "$etcd_version" etcd go.etcd.io/etcd/server/v3 "-s -w" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy)
       build "$name" "$k8s_version" kubernetes "k8s.io/kubernetes/cmd/$name" "$k8s_ldflags" ;;
     *) echo "build-control-plane: unknown binary $name" >&2; exit 2 ;;
   esac
