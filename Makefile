@@ -1,6 +1,7 @@
 # metrics-proxy: `make demo` shows it working, `make test` proves it. Both build the local control
-# plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) from the Go module
-# proxy into bin/ the first time, which takes minutes and says so.
+# plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) and the node agents
+# (kubelet, kube-proxy) from the Go module proxy into bin/ the first time, which takes minutes and
+# says so.
 
 SHELL   := /usr/bin/env bash
 GO      ?= go
@@ -11,7 +12,7 @@ FUZZTIME ?= 30s
 IMAGE   ?= metrics-proxy:latest
 DOCKER  ?= docker
 
-.PHONY: all build docker-build test unit e2e demo bench control-plane prometheus haproxy fuzz vet fmt clean help
+.PHONY: all build image docker-build test unit e2e demo bench control-plane prometheus haproxy node-runtime fuzz vet fmt clean help
 
 all: build
 
@@ -21,10 +22,13 @@ help: ## Show the targets
 build: ## Build bin/metrics-proxy
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/metrics-proxy ./cmd/metrics-proxy
 
+image: build ## Build the image IMAGE as an OCI archive bin/metrics-proxy-image.tar, without Docker (load: ctr -n k8s.io images import)
+	$(GO) run ./e2e/image/mkimage -binary bin/metrics-proxy -ref $(IMAGE) -o bin/metrics-proxy-image.tar
+
 docker-build: ## Build the container image IMAGE (needs docker or DOCKER=another docker-compatible CLI)
 	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
-control-plane: ## Build the local control plane into bin/ (once; cached after that)
+control-plane: ## Build the local control plane, kubelet and kube-proxy into bin/ (once; cached after that)
 	@bash hack/build-control-plane.sh
 
 prometheus: ## Build Prometheus and the Prometheus Operator into bin/ (once; the e2e and the demo run them)
@@ -33,8 +37,14 @@ prometheus: ## Build Prometheus and the Prometheus Operator into bin/ (once; the
 haproxy: ## Make sure the distribution's haproxy is installed (apt-get when root)
 	@bash hack/ensure-haproxy.sh
 
-test: control-plane prometheus haproxy vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e
-	$(GO) test -race -count=1 ./...
+node-runtime: ## Make sure containerd, runc, the CNI plugins, iptables and conntrack are installed (apt-get when root)
+	@bash hack/ensure-node-runtime.sh
+
+# TEST_TIMEOUT bounds each test binary; e2e/cluster brings up real nodes several times.
+TEST_TIMEOUT ?= 30m
+
+test: control-plane prometheus haproxy node-runtime vet ## Run every test under the race detector: unit, golden, integration through a real API server, e2e (real nodes when root)
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 unit: ## Run the tests that need no control plane and no haproxy (they skip the others)
 	$(GO) test ./...
@@ -50,15 +60,17 @@ fuzz: ## Fuzz every parser for FUZZTIME each
 	  $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-# E2E_PACKAGES: the seed procedure executed for real (e2e/seed) and the demo run to its end and
-# interrupted (e2e); `make test` runs them too, as part of ./...
-E2E_PACKAGES := ./e2e ./e2e/seed
+# E2E_PACKAGES: the seed procedure executed for real (e2e/seed), the demo run to its end and
+# interrupted (e2e), and the seed procedure on real nodes: kubelet, containerd, runc, kube-proxy, the
+# webhook installed from deploy/ as pods, faults (e2e/cluster; needs root, containerd, runc and the
+# CNI plugins, which .ci/run installs). `make test` runs them too, as part of ./...
+E2E_PACKAGES := ./e2e ./e2e/seed ./e2e/cluster
 
-e2e: control-plane prometheus haproxy ## Run the seed procedure for real: control plane, two nodes, the injected proxy on haproxy, scrapes
-	$(GO) test -count=1 -v $(E2E_PACKAGES)
+e2e: control-plane prometheus haproxy node-runtime ## Run the seed procedure for real: on a local control plane, and on real nodes (kubelet, containerd) when root
+	$(GO) test -count=1 -v -timeout $(TEST_TIMEOUT) $(E2E_PACKAGES)
 
-demo: control-plane prometheus haproxy ## The seed procedure executed for real, step by step: the injected proxy serving the real metrics
-	$(GO) run ./e2e/demo
+demo: control-plane prometheus haproxy node-runtime ## The seed procedure executed for real, step by step: on real nodes when root and possible, else the kubelet played and Prometheus's view at the end
+	$(GO) run ./e2e/demo -nodes auto
 
 bench: control-plane ## Benchmarks (a few minutes): microbenchmarks, webhook latency and throughput, end to end, memory; writes docs/benchmarks.md
 	$(GO) run ./e2e/bench/run -out docs/benchmarks.md

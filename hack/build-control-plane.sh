@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler)
-# and the kubectl the tests drive it with
-# from the Go module proxy into bin/, skipping binaries that are already there and current.
+# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler),
+# the node agents of the real-node cluster (kubelet, kube-proxy) and the kubectl the tests drive it
+# with from the Go module proxy into bin/, skipping binaries that are already there and current.
+# Arguments name a subset (e.g. `build-control-plane.sh kubelet kube-proxy`).
 # On request (`build-control-plane.sh prometheus prometheus-operator`, what `make prometheus` runs)
 # it builds the real Prometheus and Prometheus Operator the Prometheus end-to-end test runs.
 # The first build takes minutes on two cores; every step says what it is doing.
@@ -65,7 +66,7 @@ k8s_ldflags="-s -w -X $vpkg.gitVersion=$k8s_version -X $vpkg.gitMajor=$major -X 
 promver() { local v=${1#v}; case $v in 0.3??.*) m=${v#0.3}; echo "3.$((10#${m%%.*})).${v##*.}" ;; *) echo "$v" ;; esac; }
 pvpkg=github.com/prometheus/common/version
 
-want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl}
+want=${*:-etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy}
 for name in $want; do
   what="control plane"
   case $name in
@@ -80,7 +81,7 @@ for name in $want; do
         github.com/prometheus-operator/prometheus-operator/cmd/operator \
         "-s -w -X $pvpkg.Version=$(promver "$prometheus_operator_version") -X $pvpkg.Branch=release" ;;
     etcd) build etcd "$etcd_version" etcd go.etcd.io/etcd/server/v3 "-s -w" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy)
       build "$name" "$k8s_version" kubernetes "k8s.io/kubernetes/cmd/$name" "$k8s_ldflags" ;;
     *) echo "build-control-plane: unknown binary $name" >&2; exit 2 ;;
   esac

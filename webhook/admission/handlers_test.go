@@ -234,14 +234,14 @@ func TestValidatingHandlers(t *testing.T) {
 	}
 
 	t.Run("a denial names the first 20 violations and counts the rest", func(t *testing.T) {
-		lines := strings.Repeat("  bogus-keyword\n", 500)
+		lines := strings.Repeat("  bogus-keyword\n", 500) // and no frontend: 501 violations
 		raw := jsonString(t, cm("p", "", proxyLabel, map[string]string{names.ConfigKey: "global\n" + lines}))
 		resp := cmv(deny).Handle(context.Background(), cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 			UID: "u", Kind: cmKind, Operation: admissionv1.Create, Namespace: "plain", Name: "p", Object: runtime.RawExtension{Raw: []byte(raw)}}})
 		require.False(t, resp.Allowed)
 		msg := resp.Result.Message
 		assert.Equal(t, admission.MaxReported+2, strings.Count(msg, "\n")+1, "a header, 20 violations, a count:\n%s", msg)
-		assert.Contains(t, msg, "... and 480 more violations")
+		assert.Contains(t, msg, "... and 481 more violations")
 		assert.Less(t, len(msg), 32<<10)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
 )
 
@@ -28,17 +29,25 @@ func injectionEnabled(ctx context.Context, namespaces client.Reader, namespace s
 	return ns.Labels[names.NamespaceInjectionLabel] == "enabled", nil
 }
 
-// mountedByProxy reports whether a DaemonSet labelled metrics-proxy.io/inject=true in namespace
-// has a configMap volume of the ConfigMap name, listed within LookupTimeout.
+// mountedByProxy reports whether a proxy DaemonSet in namespace has a configMap volume of the
+// ConfigMap name, listed within LookupTimeout. A proxy is a DaemonSet labelled
+// metrics-proxy.io/inject=true or one the injector completed (it carries the status annotation,
+// as after its namespace lost metrics-proxy.io/injection=enabled) and not opted out: the rollout
+// controller rolls such a proxy's pods on every change of its config, so that config stays checked.
 func mountedByProxy(ctx context.Context, daemonSets client.Reader, namespace, name string) (bool, error) {
 	var list appsv1.DaemonSetList
-	err := bounded(ctx, LookupTimeout, "list the proxy DaemonSets of namespace "+namespace, func(ctx context.Context) error {
-		return daemonSets.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{names.InjectLabel: "true"})
+	err := bounded(ctx, LookupTimeout, "list the DaemonSets of namespace "+namespace, func(ctx context.Context) error {
+		return daemonSets.List(ctx, &list, client.InNamespace(namespace))
 	})
 	if err != nil {
 		return false, err
 	}
-	for _, ds := range list.Items {
+	for i := range list.Items {
+		ds := &list.Items[i]
+		_, injected := ds.Annotations[names.StatusAnnotation]
+		if inject.OptedOut(ds) || (!injected && ds.Labels[names.InjectLabel] != "true") {
+			continue
+		}
 		for _, vol := range ds.Spec.Template.Spec.Volumes {
 			if vol.ConfigMap != nil && vol.ConfigMap.Name == name {
 				return true, nil

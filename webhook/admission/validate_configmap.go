@@ -17,14 +17,14 @@ import (
 // ConfigMapValidator is the validating handler for proxy configs. The API server sends it
 // ConfigMaps labelled metrics-proxy.io/config=haproxy (also when an update removes the label) and
 // every other ConfigMap that holds haproxy.cfg. It checks a labelled one always, and another one
-// when a proxy may mount it: in a namespace with injection enabled, or when a DaemonSet labelled
-// metrics-proxy.io/inject=true in its namespace mounts it.
+// when a proxy may mount it: in a namespace with injection enabled, or when a proxy DaemonSet in
+// its namespace (labelled metrics-proxy.io/inject=true, or injected earlier) mounts it.
 type ConfigMapValidator struct {
 	// Policies gives the policy in force.
 	Policies PolicySource
 	// Namespaces reads a namespace's labels (a cached reader will do); nil: no namespace is enabled.
 	Namespaces client.Reader
-	// DaemonSets lists the proxy DaemonSets of a namespace (an uncached reader, so that a
+	// DaemonSets lists the DaemonSets of a namespace (an uncached reader, so that a
 	// DaemonSet created just before is seen); nil: no DaemonSet mounts anything.
 	DaemonSets client.Reader
 }
