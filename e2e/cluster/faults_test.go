@@ -121,7 +121,11 @@ func proxyBack(ctx context.Context, t *testing.T, c *Cluster, n *Node, before in
 		after = pid
 		return nil
 	}), "the kubelet restarts the proxy on %s", n.Name)
-	cm, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	proxy := names.NodesDaemonSet // render's split: the control-plane proxy there, the nodes proxy elsewhere
+	if n.Name == ControlPlaneNode {
+		proxy = names.ControlPlaneDaemonSet
+	}
+	cm, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, proxy, metav1.GetOptions{})
 	require.NoError(t, err)
 	mounted, err := os.ReadFile(fmt.Sprintf("/proc/%d/root/usr/local/etc/haproxy/haproxy.cfg", after))
 	require.NoError(t, err)

@@ -104,11 +104,16 @@ func (c *Cluster) RunSeed(ctx context.Context, out io.Writer) (*SeedReport, erro
 		return r, err
 	}
 	fmt.Fprintf(out, "  the proxy runs on every node (%.1fs): %v\n", time.Since(start).Seconds(), r.Proxies)
-	cm, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
-	if err != nil {
-		return r, fmt.Errorf("the proxy ConfigMap: %w", err)
-	}
 	for _, n := range c.Nodes {
+		// render splits the proxy: metrics-proxy-control-plane there, metrics-proxy-nodes elsewhere.
+		proxy := names.NodesDaemonSet
+		if n.Name == ControlPlaneNode {
+			proxy = names.ControlPlaneDaemonSet
+		}
+		cm, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, proxy, metav1.GetOptions{})
+		if err != nil {
+			return r, fmt.Errorf("the proxy ConfigMap %s: %w", proxy, err)
+		}
 		pid, err := n.ContainerPID(ctx, names.ContainerName)
 		if err != nil {
 			return r, err
@@ -158,7 +163,10 @@ func (c *Cluster) RunSeed(ctx context.Context, out io.Writer) (*SeedReport, erro
 // ApplySeed labels the seed's namespace, creates the scraper's and the intruder's service
 // accounts and applies what `metrics-proxy render` prints.
 func (c *Cluster) ApplySeed(ctx context.Context) error {
-	docs, err := manifest.Render(manifest.RenderOptions{Namespace: seed.Namespace, ScraperNamespace: seed.Namespace, ScraperServiceAccount: seed.Scraper})
+	// TLS none: the seed's all-HTTP frontends, which this test pod's curl commands scrape (the
+	// TLS frontends and the Prometheus proof run on the played kubelet, e2e/seed).
+	docs, err := manifest.Render(manifest.RenderOptions{Namespace: seed.Namespace, ScraperNamespace: seed.Namespace,
+		ScraperServiceAccount: seed.Scraper, TLS: names.TLSNone})
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ spec:
 // control-plane node: the proxy runs there, a DaemonSet without it (opted out) only on workers.
 func assertTolerationPlacesProxy(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Helper()
-	ds, err := c.Client.AppsV1().DaemonSets(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	ds, err := c.Client.AppsV1().DaemonSets(seed.Namespace).Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	require.NoError(t, err)
 	var tolerated bool
 	for _, tol := range ds.Spec.Template.Spec.Tolerations {
@@ -125,7 +125,7 @@ func assertTolerationPlacesProxy(ctx context.Context, t *testing.T, c *Cluster) 
 // the API server to deny it through the webhook pods, the stored config unchanged.
 func assertTamperDenied(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Helper()
-	before, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	before, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	require.NoError(t, err)
 	const deny = "  http-request deny if !{ path /metrics }"
 	require.Contains(t, before.Data[names.ConfigKey], deny)
@@ -138,7 +138,7 @@ func assertTamperDenied(ctx context.Context, t *testing.T, c *Cluster) {
 	require.Error(t, err, "the API server accepted a config that allows every path")
 	assert.Contains(t, stderr, "denied the request")
 	assert.Contains(t, stderr, "http-request-action")
-	after, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.DefaultConfigMap, metav1.GetOptions{})
+	after, err := c.Client.CoreV1().ConfigMaps(seed.Namespace).Get(ctx, names.ControlPlaneDaemonSet, metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, before.Data[names.ConfigKey], after.Data[names.ConfigKey])
 }
