@@ -23,12 +23,15 @@ import (
 func stubYAML(name, ns string) string {
 	return fmt.Sprintf(`apiVersion: apps/v1
 kind: DaemonSet
-metadata: {name: %s, namespace: %s}
+metadata:
+  name: %s
+  namespace: %s
+  annotations: {metrics-proxy.io/config-map: %s, metrics-proxy.io/tls: none}
 spec:
   template:
     spec:
       containers: []
-`, name, ns)
+`, name, ns, names.ControlPlaneDaemonSet)
 }
 
 // plainYAML is a DaemonSet outside the webhook's selection (no label, namespace not enabled).
