@@ -172,6 +172,13 @@ func (r *run) startPrometheus(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		var loaded bool
+		for _, text := range cm.Data {
+			loaded = loaded || strings.Contains(text, MixinAlerts[0].Name)
+		}
+		if !loaded {
+			return fmt.Errorf("ConfigMap %s holds no PrometheusRule yet", promRules())
+		}
 		rules = cm.Data
 		return nil
 	})
