@@ -125,8 +125,11 @@ func removeWorkloads(t *testing.T, ns string) {
 // createProxyConfig creates a labelled proxy ConfigMap; empty text lets the webhook fill it.
 func createProxyConfig(t *testing.T, ctx context.Context, ns, name, text string) *corev1.ConfigMap {
 	t.Helper()
+	// All-HTTP frontends (tls none): the played data plane runs haproxy without the pod's
+	// certificate volume.
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
-		Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}}}
+		Labels:      map[string]string{names.ConfigLabel: names.ConfigLabelValue},
+		Annotations: map[string]string{names.TLSAnnotation: names.TLSNone}}}
 	if text != "" {
 		cm.Data = map[string]string{names.ConfigKey: text}
 	}
