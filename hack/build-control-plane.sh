@@ -35,8 +35,9 @@ stop_ticker() {
 }
 trap stop_ticker EXIT
 
-build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
-  local name=$1 version=$2 dir=$3 pkg=$4 ldflags=$5
+build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS [TAGS]
+  local name=$1 version=$2 dir=$3 pkg=$4 ldflags=$5 tags=${6:-}
+  [ -z "$tags" ] || version="$version tags=$tags" # the stamp says how it was built: new tags rebuild
   if current "$name" "$version"; then
     echo "$what: $name $version already in bin/"
     return
@@ -46,7 +47,7 @@ build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS
   progress "$name" & ticker=$!
   # Not under set -e: a failed build must stop the ticker before the script exits.
   local status=0
-  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$name" "$pkg") || status=$?
+  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$bin/$name" "$pkg") || status=$?
   stop_ticker
   if [ "$status" -ne 0 ]; then
     echo "$what: building $name $version failed (exit $status)" >&2
@@ -75,7 +76,8 @@ for name in $want; do
   case $name in
     prometheus)
       build prometheus "$prometheus_version" prometheus github.com/prometheus/prometheus/cmd/prometheus \
-        "-s -w -X $pvpkg.Version=$(promver "$prometheus_version") -X $pvpkg.Branch=release" ;;
+        "-s -w -X $pvpkg.Version=$(promver "$prometheus_version") -X $pvpkg.Branch=release" \
+        remove_all_sd,enable_kubernetes_sd ;; # only the Kubernetes discovery: a fifth fewer packages to build
     prometheus-operator)
       build prometheus-operator "$prometheus_operator_version" prometheus-operator \
         github.com/prometheus-operator/prometheus-operator/cmd/operator \
