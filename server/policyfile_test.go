@@ -94,7 +94,7 @@ func TestPolicyFileWhole(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\nenforcement: Deny\n"), 0o644))
 	pf, err := NewPolicyFile(file)
 	require.NoError(t, err)
-	pf.Interval, pf.Settle = time.Hour, time.Second
+	pf.Interval, pf.Settle = time.Hour, 3*time.Second // thirty times the gap between the two writes: margin for a loaded machine
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pf.Start(ctx) }()
