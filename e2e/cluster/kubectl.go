@@ -3,13 +3,13 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/metrics-proxy/injector/e2e/harness"
 )
 
 // KubectlTimeout bounds every kubectl run.
@@ -18,16 +18,7 @@ const KubectlTimeout = time.Minute
 // Kubectl runs the real kubectl as the cluster admin with stdin and returns what it printed; a
 // non-zero exit is an error carrying kubectl's stderr.
 func (c *Cluster) Kubectl(ctx context.Context, stdin string, args ...string) (stdout, stderr string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, KubectlTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.KubectlPath, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return out.String(), errOut.String(), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-	}
-	return out.String(), errOut.String(), nil
+	return harness.RunKubectl(ctx, KubectlTimeout, c.KubectlPath, c.Kubeconfig, stdin, args...)
 }
 
 // ContainerPID returns the pid of the running container called name (the pod spec's container

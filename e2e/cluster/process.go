@@ -3,7 +3,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/metrics-proxy/injector/e2e/harness"
 )
 
 // stopTimeout bounds how long a process may take to exit after SIGTERM before SIGKILL.
@@ -26,7 +27,7 @@ const stopTimeout = 10 * time.Second
 type process struct {
 	name    string
 	cmd     *exec.Cmd
-	tail    *tailBuffer
+	tail    *harness.TailBuffer
 	log     *os.File
 	pidFile string
 	done    chan struct{}
@@ -39,7 +40,7 @@ func start(dir, name string, args ...string) (*process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, tail: &tailBuffer{}, log: log, done: make(chan struct{}), pidFile: filepath.Join(dir, "pids", name)}
+	p := &process{name: name, tail: &harness.TailBuffer{Size: 8 << 10}, log: log, done: make(chan struct{}), pidFile: filepath.Join(dir, "pids", name)}
 	p.cmd = exec.Command(args[0], args[1:]...)
 	p.cmd.Stdout = multiWriter{log, p.tail}
 	p.cmd.Stderr = p.cmd.Stdout
@@ -175,28 +176,4 @@ func (m multiWriter) Write(b []byte) (int, error) {
 		_, _ = w.Write(b)
 	}
 	return len(b), nil
-}
-
-// tailBuffer keeps the last tailSize bytes written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-const tailSize = 8 << 10
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b.Write(p)
-	if extra := t.b.Len() - tailSize; extra > 0 {
-		t.b.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimRight(t.b.String(), "\n")
 }

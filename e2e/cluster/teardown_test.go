@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/metrics-proxy/injector/e2e/harness"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,7 +66,7 @@ func startChild(ctx context.Context, t *testing.T, bin string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"="+bin)
-	stderr := &tailBuffer{} // written by exec's copier while we may read it
+	stderr := &harness.TailBuffer{Size: 8 << 10} // written by exec's copier while we may read it
 	cmd.Stderr = stderr
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)

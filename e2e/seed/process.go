@@ -1,15 +1,15 @@
 package seed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/metrics-proxy/injector/e2e/harness"
 )
 
 // StopTimeout bounds how long a child process may take to exit after SIGTERM before SIGKILL.
@@ -21,14 +21,14 @@ const StopTimeout = 5 * time.Second
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *tailBuffer
+	out  *harness.TailBuffer
 	done chan struct{}
 	once sync.Once
 }
 
 // startProcess starts path with args and env (nil: none beyond what attr adds).
 func startProcess(name, path string, args, env []string, attr *syscall.SysProcAttr) (*process, error) {
-	p := &process{name: name, out: &tailBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, out: &harness.TailBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
 	p.cmd.Env = env
 	// "/" as a container's working directory: a process started as another user (haproxy as the
@@ -109,28 +109,4 @@ func (p *process) waitFor(ctx context.Context, what string, timeout time.Duratio
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// tailBuffer keeps the last tailSize bytes written to it.
-type tailBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-const tailSize = 16 << 10
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b.Write(p)
-	if extra := t.b.Len() - tailSize; extra > 0 {
-		t.b.Next(extra)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return strings.TrimRight(t.b.String(), "\n")
 }
