@@ -74,17 +74,28 @@ func TestHelmInstallUpgradeUninstall(t *testing.T) {
 	// The README's order: the webhook configurations first, then the release.
 	_, stderr, err := cp.run(t, "", "delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "metrics-proxy")
 	require.NoError(t, err, stderr)
-	_, err = action.NewUninstall(cfg).Run(releaseName)
+	_, err = noHooksUninstall(cfg).Run(releaseName)
 	require.NoError(t, err, "helm uninstall")
 
 	cp.assertNothingLeft(t, parseManifests(t, rel.Manifest).objects)
 	require.NoError(t, cp.client.Create(t.Context(), plainDaemonSet(ns)), "a DaemonSet in the formerly enabled namespace")
 }
 
-// TestHelmUninstallAlone: `helm uninstall` by itself (cert-manager mode here) also removes
-// every object of the release, webhook configurations included; but Helm deletes kinds it does
-// not know last, so the webhook configurations outlive the Service and the Deployment for the
-// length of the uninstall (and for good if it stops half-way): why the README deletes them first.
+// noHooksUninstall is `helm uninstall --no-hooks`: this control plane runs no Job controller and
+// no kubelet, so the chart's pre-delete hook Job could never complete (e2e/cluster's
+// TestInstallRemoveOnRealNodes runs it on real nodes).
+func noHooksUninstall(cfg *action.Configuration) *action.Uninstall {
+	u := action.NewUninstall(cfg)
+	u.DisableHooks = true
+	return u
+}
+
+// TestHelmUninstallAlone: `helm uninstall --no-hooks` by itself (cert-manager mode here) also
+// removes every object of the release, webhook configurations included; but Helm deletes kinds
+// it does not know last, so without the chart's pre-delete hook the webhook configurations
+// outlive the Service and the Deployment for the length of the uninstall (and for good if it
+// stops half-way): why the chart has the hook (TestUninstallHook) and the README deletes them
+// first when hooks are skipped.
 func TestHelmUninstallAlone(t *testing.T) {
 	cp := startControlPlane(t)
 	cp.createReleaseNamespace(t)
@@ -106,7 +117,7 @@ func TestHelmUninstallAlone(t *testing.T) {
 	assert.Contains(t, order[:len(order)-2], "Service")
 
 	ns := enabledNamespace(t, cp)
-	_, err = action.NewUninstall(cfg).Run(releaseName)
+	_, err = noHooksUninstall(cfg).Run(releaseName)
 	require.NoError(t, err, "helm uninstall")
 	cp.assertNothingLeft(t, parseManifests(t, rel.Manifest).objects)
 	require.NoError(t, cp.client.Create(t.Context(), plainDaemonSet(ns)), "a DaemonSet in the formerly enabled namespace")

@@ -23,6 +23,7 @@ certificate: {mode: cert-manager}
 scraperRBAC:
   enabled: true
   subjects: [{kind: ServiceAccount, name: prometheus-k8s, namespace: observability}]`},
+	{name: "TLS Secret rollout", dir: "testdata/tls-secret-rollout", values: "tlsSecretRollout: {enabled: true}"},
 }
 
 // kustomizeOnly are the objects kustomize installs and the chart does not: Helm's release

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/metrics-proxy/injector/webhook/names"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -98,9 +99,13 @@ policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exe
 			for _, hooks := range webhookEntries(t, mustRender(t, Namespace, values)) {
 				for _, w := range hooks {
 					require.NotNil(t, w.namespaceSelector, "%q: %s", values, w.name)
-					assert.Equal(t, []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName,
-						Operator: metav1.LabelSelectorOpNotIn, Values: want}},
-						w.namespaceSelector.MatchExpressions, "%q: %s", values, w.name)
+					exprs := []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName,
+						Operator: metav1.LabelSelectorOpNotIn, Values: want}}
+					if w.name == "annotated.daemonsets.validate.metrics-proxy.io" { // namespaces without injection only
+						exprs = append(exprs, metav1.LabelSelectorRequirement{Key: names.NamespaceInjectionLabel,
+							Operator: metav1.LabelSelectorOpNotIn, Values: []string{"enabled"}})
+					}
+					assert.Equal(t, exprs, w.namespaceSelector.MatchExpressions, "%q: %s", values, w.name)
 				}
 			}
 		}
@@ -153,20 +158,20 @@ policy: {enforcement: Warn, allowedMethods: [GET, HEAD], components: [etcd], exe
 	})
 }
 
-// TestChartNotes: the NOTES say what to do next: wait for the servers, label a namespace, render
-// a proxy, and remove the release in the safe order.
+// TestChartNotes: the NOTES say what to do next: wait for the servers, render the proxies into a
+// namespace of their own (no namespace label), and remove the release in the safe order.
 func TestChartNotes(t *testing.T) {
 	_, notes, err := helmRender(t, Namespace, "")
 	require.NoError(t, err)
 	for _, want := range []string{
 		"kubectl -n " + Namespace + " rollout status deployment/metrics-proxy",
-		"kubectl label namespace monitoring metrics-proxy.io/injection=enabled",
-		"metrics-proxy render --namespace monitoring --scraper monitoring/prometheus | kubectl apply -f -",
+		"metrics-proxy render --scraper monitoring/prometheus | kubectl apply -f -",
 		"| kubectl delete -f -",
 		"kubectl delete mutatingwebhookconfiguration,validatingwebhookconfiguration metrics-proxy\n     helm uninstall " + releaseName,
 	} {
 		assert.Contains(t, notes, want)
 	}
+	assert.NotContains(t, notes, "kubectl label namespace monitoring", "the NOTES enable no shared namespace")
 	_, notes, err = helmRender(t, Namespace, "certificate: {mode: files}")
 	require.NoError(t, err)
 	assert.Contains(t, notes, "create the Secret metrics-proxy-webhook-tls")
@@ -195,6 +200,6 @@ func webhookEntries(t *testing.T, b *built) map[string][]entry {
 		out["validating"] = append(out["validating"], entry{w.Name, w.NamespaceSelector, w.ClientConfig.Service, w.ClientConfig.CABundle})
 	}
 	require.Len(t, out["mutating"], 3)
-	require.Len(t, out["validating"], 4)
+	require.Len(t, out["validating"], 7)
 	return out
 }

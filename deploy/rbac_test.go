@@ -12,11 +12,14 @@ import (
 // being "cluster" or the Role's namespace. Nothing else may be granted.
 var (
 	// baseGrants are needed in every mode: the Namespace cache, the DaemonSet validator's
-	// ConfigMap look-up, the ConfigMap validator's list of a namespace's proxy DaemonSets, and
-	// the reviews behind the authenticated /metrics.
+	// ConfigMap look-up, the config-hash cache of labelled ConfigMaps, the ConfigMap validator's
+	// list of a namespace's proxy DaemonSets, the pod validator's look-up of a pod's DaemonSet, the
+	// revisions of proxies (their earlier templates), and the reviews behind the authenticated
+	// /metrics.
 	baseGrants = []string{
 		"cluster /namespaces get", "cluster /namespaces list", "cluster /namespaces watch",
-		"cluster /configmaps get", "cluster apps/daemonsets list",
+		"cluster /configmaps get", "cluster /configmaps list", "cluster /configmaps watch",
+		"cluster apps/daemonsets get", "cluster apps/daemonsets list", "cluster apps/controllerrevisions list", "cluster apps/daemonsets watch",
 		"cluster authentication.k8s.io/tokenreviews create", "cluster authorization.k8s.io/subjectaccessreviews create",
 	}
 	// controllerGrants serve the day-two controllers (deploy/base/rbac-controllers.yaml says why

@@ -99,7 +99,7 @@ const webhookConfigurationName = "metrics-proxy"
 // registers; only the cert-manager overlay asks cert-manager for the caBundle.
 func TestWebhookConfigurations(t *testing.T) {
 	paths := []string{admission.MutateDaemonSetPath, admission.MutateConfigMapPath,
-		admission.ValidateDaemonSetPath, admission.ValidateConfigMapPath}
+		admission.ValidateDaemonSetPath, admission.ValidateConfigMapPath, admission.ValidatePodPath}
 	forEachVariant(t, func(t *testing.T, v variant, b *built) {
 		_, c := deployment(t, b)
 		assert.Equal(t, webhookConfigurationName, flag(t, c.Args, "webhook-configuration"))

@@ -5,6 +5,9 @@
 # Arguments name a subset (e.g. `build-control-plane.sh kubelet kube-proxy`).
 # On request (`build-control-plane.sh prometheus prometheus-operator`, what `make prometheus` runs)
 # it builds the real Prometheus and Prometheus Operator the Prometheus end-to-end test runs.
+# `build-control-plane.sh haproxy` (part of `make haproxy`) builds HAProxy 3.0, the second version the
+# policy's grammar is proven on (Debian 13's, from the upstream source Debian's mirror serves) beside
+# the distribution's 2.6.
 # The first build takes minutes on two cores; every step says what it is doing.
 set -euo pipefail
 
@@ -16,6 +19,11 @@ k8s_version=v1.37.2
 etcd_version=v3.6.16
 prometheus_version=v0.316.0          # the Go module of Prometheus 3.16.0
 prometheus_operator_version=v0.85.0
+haproxy_version=3.0.11               # Debian 13 (trixie): HAProxy 3.0 LTS, fixes until 2029
+haproxy_sha256=a133e2d550c5fd9a849b5c7ab17bb945bcdad209ca140d41f45ebf31943ae783 # its orig tarball
+# The options of the official haproxy image (TLS, PCRE2, Lua, the Prometheus exporter service): the
+# corpus shows its Lua and use-service bypasses on the build the default image runs.
+haproxy_make="TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_PCRE2_JIT=1 USE_LUA=1 LUA_INC=/usr/include/lua5.4 LUA_LIB_NAME=lua5.4 USE_PROMEX=1 USE_GETADDRINFO=1"
 
 # stamp records which version a binary was built from, so a version bump rebuilds it.
 stamp() { echo "$bin/.$1.version"; }
@@ -57,6 +65,53 @@ build() { # build NAME VERSION MODULE_DIR PACKAGE LDFLAGS [TAGS]
   echo "$what: $name built in $((SECONDS - start)) s"
 }
 
+# build_haproxy builds bin/haproxy-VERSION from the orig tarball in the pool of the Debian mirror
+# this machine's apt uses, checked against its sha256, with the official image's options. Compilers and headers come from apt-get when root.
+build_haproxy() {
+  local name=haproxy-$haproxy_version version="$haproxy_version $haproxy_make"
+  if current "$name" "$version"; then
+    echo "$what: $name already in bin/"
+    return
+  fi
+  if ! command -v cc >/dev/null || ! command -v curl >/dev/null || [ ! -e /usr/include/pcre2.h ] || [ ! -e /usr/include/openssl/ssl.h ] || [ ! -e /usr/include/lua5.4/lua.h ]; then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      echo "$what: building $name needs gcc, make, curl, libssl-dev, libpcre2-dev and liblua5.4-dev" >&2
+      exit 1
+    fi
+    echo "$what: installing gcc, make, curl, libssl-dev, libpcre2-dev, liblua5.4-dev with apt-get"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc make libc6-dev curl ca-certificates libssl-dev libpcre2-dev liblua5.4-dev >/dev/null
+  fi
+  local mirror
+  mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null | awk '$1 ~ /\/debian\/$/ && $2 !~ /-/ { print $1; exit }')
+  if [ -z "$mirror" ]; then
+    echo "$what: no Debian mirror in apt's sources to fetch HAProxy $haproxy_version's source from" >&2
+    exit 1
+  fi
+  echo "$what: building $name from Debian's source of HAProxy $haproxy_version (first time only)"
+  local start=$SECONDS tmp status=0
+  tmp=$(mktemp -d)
+  # Not under set -e: a failed step must stop the ticker and remove the sources before exiting.
+  progress "$name" & ticker=$!
+  (
+    set -e
+    curl -fsS --retry 3 -o "$tmp/src.tar.gz" "${mirror}pool/main/h/haproxy/haproxy_${haproxy_version}.orig.tar.gz"
+    echo "$haproxy_sha256  $tmp/src.tar.gz" | sha256sum -c --quiet -
+    mkdir "$tmp/src" && tar -xzf "$tmp/src.tar.gz" -C "$tmp/src" --strip-components=1
+    # shellcheck disable=SC2086 # the options are words
+    make -C "$tmp/src" -j"$(nproc)" $haproxy_make >"$tmp/make.log" 2>&1 || { tail -n 30 "$tmp/make.log" >&2; exit 1; }
+    install -m 0755 "$tmp/src/haproxy" "$bin/$name"
+  ) || status=$?
+  stop_ticker
+  rm -rf "$tmp"
+  if [ "$status" -ne 0 ]; then
+    echo "$what: building $name failed (exit $status)" >&2
+    exit "$status"
+  fi
+  echo "$version" > "$(stamp "$name")"
+  echo "$what: $name built in $((SECONDS - start)) s ($("$bin/$name" -v | head -n 1))"
+}
+
 major=${k8s_version#v}; major=${major%%.*}
 minor=${k8s_version#v*.}; minor=${minor%%.*}
 vpkg=k8s.io/component-base/version
@@ -72,6 +127,7 @@ for name in $want; do
   what="control plane"
   case $name in
     prometheus|prometheus-operator) what=prometheus ;;
+    haproxy) what=haproxy ;;
   esac
   case $name in
     prometheus)
@@ -82,6 +138,7 @@ for name in $want; do
       build prometheus-operator "$prometheus_operator_version" prometheus-operator \
         github.com/prometheus-operator/prometheus-operator/cmd/operator \
         "-s -w -X $pvpkg.Version=$(promver "$prometheus_operator_version") -X $pvpkg.Branch=release" ;;
+    haproxy) build_haproxy ;;
     etcd) build etcd "$etcd_version" etcd go.etcd.io/etcd/server/v3 "-s -w" ;;
     kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy)
       build "$name" "$k8s_version" kubernetes "k8s.io/kubernetes/cmd/$name" "$k8s_ldflags" ;;

@@ -95,3 +95,49 @@ func TestClientCertificateThroughAPIServer(t *testing.T) {
 	_, err = r.client(nil).Post("https://"+r.addr+admission.ValidateConfigMapPath, "application/json", nil)
 	require.Error(t, err, "and it answers no one else")
 }
+
+// TestClientCARotation: the client CA file is read again when it changes, as a mounted ConfigMap
+// or Secret is updated in place: a rotated CA is trusted without a restart and the old one no
+// longer is; a file that no longer parses keeps the CAs in force.
+func TestClientCARotation(t *testing.T) {
+	needControlPlane(t)
+	oldCA, oldKey := newCA(t, "old-client-ca")
+	newCert, newKey := newCA(t, "new-client-ca")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "client-ca.crt")
+	write := func(data []byte) { // replaced as the kubelet does: a new file renamed over the old
+		tmp := filepath.Join(dir, "tmp")
+		require.NoError(t, os.WriteFile(tmp, data, 0o600))
+		require.NoError(t, os.Rename(tmp, file))
+	}
+	pemOf := func(c *x509.Certificate) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	write(pemOf(oldCA))
+	r := startServer(t, cfg, "", func(o *server.Options) {
+		o.ClientCAFile, o.ClientCAInterval = file, 100*time.Millisecond
+	})
+	accepted := func(cert tls.Certificate) bool {
+		c := r.client(func(c *tls.Config) { c.Certificates = []tls.Certificate{cert} })
+		c.Transport.(*http.Transport).DisableKeepAlives = true
+		resp, err := c.Post("https://"+r.addr+admission.ValidateConfigMapPath, "application/json", nil)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	oldClient, newClient := clientCert(t, oldCA, oldKey), clientCert(t, newCert, newKey)
+	require.True(t, accepted(oldClient), "the CA in the file at start")
+	require.False(t, accepted(newClient), "a CA not in the file")
+
+	write(pemOf(newCert))
+	require.Eventually(t, func() bool { return accepted(newClient) }, 10*time.Second, 100*time.Millisecond,
+		"the rotated CA is never trusted")
+	assert.False(t, accepted(oldClient), "the CA rotated out is still trusted")
+
+	write([]byte("not a certificate"))
+	time.Sleep(500 * time.Millisecond) // several reloads
+	assert.True(t, accepted(newClient), "a broken file dropped the CAs in force")
+	assert.Positive(t, r.metricValue(t, `metrics_proxy_client_ca_reloads_total{result="invalid"}`))
+}

@@ -48,6 +48,14 @@ func needControlPlane(t *testing.T) {
 // options adjusted by adjust, until the test ends; it returns once /readyz says ready.
 func startServer(t *testing.T, restCfg *rest.Config, policy string, adjust func(*server.Options)) *running {
 	t.Helper()
+	r := startServerNoWait(t, restCfg, policy, adjust)
+	require.NoError(t, harness.WaitReady(context.Background(), "http://"+r.probes+"/readyz", 30*time.Second, nil))
+	return r
+}
+
+// startServerNoWait is startServer without waiting for readiness.
+func startServerNoWait(t *testing.T, restCfg *rest.Config, policy string, adjust func(*server.Options)) *running {
+	t.Helper()
 	dir := t.TempDir()
 	cert, key, err := certutil.GenerateSelfSignedCertKey("localhost", []net.IP{net.ParseIP("127.0.0.1")}, nil)
 	require.NoError(t, err)
@@ -72,7 +80,6 @@ func startServer(t *testing.T, restCfg *rest.Config, policy string, adjust func(
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
-	require.NoError(t, harness.WaitReady(ctx, "http://"+r.probes+"/readyz", 30*time.Second, nil))
 	return r
 }
 

@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -48,12 +51,22 @@ type Options struct {
 	LeaderElectionID        string
 	LeaderElectionNamespace string
 	// ClientCAFile, when set, makes the webhook server require a client certificate signed by a
-	// CA in this PEM file (the API server's, configured through its admission configuration).
-	ClientCAFile string
+	// CA in this PEM file (the API server's, configured through its admission configuration),
+	// read again every ClientCAInterval (0: DefaultClientCAInterval) and swapped when it changed.
+	ClientCAFile     string
+	ClientCAInterval time.Duration
 	// MaxInFlight bounds the reviews processed at once; 0 means DefaultMaxInFlight.
 	MaxInFlight int
+	// MaxConnections bounds the webhook server's open connections, MaxConnectionsPerPeer those
+	// of one remote address; 0 means DefaultMaxConnections, DefaultMaxConnectionsPerPeer.
+	MaxConnections, MaxConnectionsPerPeer int
 	// Logger is the manager's logger; handlers log through the request logger derived from it.
 	Logger logr.Logger
+	// TLSSecretRollout makes the pod template's config hash include the frontend certificate
+	// Secret a proxy mounts (metrics-proxy.io/tls-secret), at injection and in the rollout
+	// controller: a renewed certificate rolls the pods. It needs get, list and watch on Secrets
+	// (deploy/components/tls-secret-rollout); off, nothing reads a Secret.
+	TLSSecretRollout bool
 	// Controllers, when set, adds the day-two controllers (rollouts, audit, re-injection; see
 	// webhook/controller), which run on the leader only; Inject and the policy come from here.
 	Controllers *controller.Options
@@ -65,7 +78,9 @@ var errNoCerts = errors.New("no certificate source: set Options.Certs (certs.New
 // New assembles the controller-runtime manager that `metrics-proxy serve` runs: the webhook
 // server with every handler registered (bounded: see webhookServer), the metrics server
 // (controller-runtime's metrics and ours), /healthz (alive) and /readyz (ready while the
-// certificate is loaded, the webhook server serves TLS and the API server answers). An invalid policy file is an error before anything talks to a cluster.
+// certificate is loaded, the webhook server serves TLS, the API server answers and the informer
+// caches have synced; see cache.go for what they hold). An invalid policy file is an error
+// before anything talks to a cluster.
 func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if o.Certs == nil {
 		return nil, errNoCerts
@@ -79,7 +94,9 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		port = webhook.DefaultPort
 	}
 	source := o.Certs
-	hook := newWebhookServer(o.Host, port, source.GetCertificate, o.ClientCAFile, o.MaxInFlight, o.Logger)
+	hook := newWebhookServer(o.Host, port, source.GetCertificate, o.ClientCAFile,
+		serverLimits{maxInFlight: o.MaxInFlight, maxConns: o.MaxConnections, maxPeerConns: o.MaxConnectionsPerPeer,
+			clientCAInterval: o.ClientCAInterval}, o.Logger)
 	api, err := newAPIReachability(cfg)
 	if err != nil {
 		return nil, err
@@ -90,6 +107,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
+		Cache:                   cacheOptions(),
 		WebhookServer:           hook,
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  probes,
@@ -114,6 +132,16 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("apiserver", api.Check); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
 	}
+	if err := prepareCache(context.Background(), mgr); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("informers", cacheSynced(mgr.GetCache())); err != nil {
+		return nil, fmt.Errorf("add readyz check: %w", err)
+	}
+	hashes, err := newConfigHashCache(context.Background(), mgr)
+	if err != nil {
+		return nil, err
+	}
 	if err := mgr.Add(api); err != nil {
 		return nil, fmt.Errorf("add API server probe: %w", err)
 	}
@@ -125,17 +153,52 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 			return nil, fmt.Errorf("watch policy file: %w", err)
 		}
 	}
+	// What the injector writes, the validator admits: its own proxy-cert image.
+	policies = injectorImagePolicy{policies, o.Inject.InjectorImage}
+	live, err := liveDaemonSets(mgr)
+	if err != nil {
+		return nil, err
+	}
 	// GetWebhookServer, not hook: the manager runs the server only once it has been asked for it.
+	var secrets client.Reader
+	if o.TLSSecretRollout {
+		secrets = mgr.GetAPIReader()
+	}
 	admission.Register(mgr.GetWebhookServer(), admission.Options{Inject: o.Inject, Reader: mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(), Policies: policies})
+		APIReader: mgr.GetAPIReader(), ConfigHashes: hashes, Policies: policies, Secrets: secrets, Live: live})
 	if o.Controllers != nil {
 		c := *o.Controllers
-		c.Inject, c.Policies = o.Inject, policies
+		c.Inject, c.Policies, c.TLSSecrets = o.Inject, policies, o.TLSSecretRollout
 		if err := controller.Setup(context.Background(), mgr, c); err != nil {
 			return nil, err
 		}
 	}
 	return mgr, nil
+}
+
+// injectorImagePolicy is a PolicySource whose policies carry the image the injector writes into
+// the proxy-cert init container (policy.Policy.InjectorImage).
+type injectorImagePolicy struct {
+	admission.PolicySource
+	image string
+}
+
+// Policy implements admission.PolicySource.
+func (p injectorImagePolicy) Policy() *policy.Policy {
+	if p.image == "" {
+		return p.PolicySource.Policy()
+	}
+	return p.PolicySource.Policy().WithInjectorImage(p.image)
+}
+
+// liveDaemonSets is the ConfigMap validator's live look-up, through the manager's REST config
+// and HTTP client (its credentials, its connections).
+func liveDaemonSets(mgr manager.Manager) (*admission.LiveDaemonSets, error) {
+	cs, err := kubernetes.NewForConfigAndClient(mgr.GetConfig(), mgr.GetHTTPClient())
+	if err != nil {
+		return nil, fmt.Errorf("live DaemonSet lists: %w", err)
+	}
+	return admission.NewLiveDaemonSets(cs.AppsV1().RESTClient(), 0, 0), nil
 }
 
 // policySource is the policy file, checked now, or the default policy when there is none.

@@ -3,25 +3,16 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"net/http"
-	"os"
-	"regexp"
 	"strconv"
 	"sync/atomic"
 	"time"
 
-	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/go-logr/logr"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 )
@@ -52,6 +43,13 @@ const (
 	MaxReviewBytes = 4 << 20
 	// InFlightWait is how long a review waits for a slot before it is refused.
 	InFlightWait = 1 * time.Second
+	// BodyTimeout bounds reading a small review's body, from the end of its headers, before it
+	// takes a slot. The API server sends the body with the headers.
+	BodyTimeout = 2 * time.Second
+	// DefaultMaxConnections is how many connections the webhook server holds open at most.
+	DefaultMaxConnections = 512
+	// DefaultMaxConnectionsPerPeer is how many of them one remote address may hold.
+	DefaultMaxConnectionsPerPeer = 128
 )
 
 // cipherSuites are the TLS 1.2 suites offered: ECDHE with AEAD only (TLS 1.3 suites are not
@@ -73,59 +71,80 @@ type webhookServer struct {
 	port         int
 	getCert      func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	clientCAFile string
-	slots        chan struct{} // large reviews
-	smallSlots   chan struct{} // reviews of at most SmallReviewBytes
-	logger       logr.Logger
-	started      atomic.Bool
+	// clientCAInterval is how often the client CA file is read again.
+	clientCAInterval time.Duration
+	slots            chan struct{} // large reviews
+	smallSlots       chan struct{} // reviews of at most SmallReviewBytes
+	maxConns         int           // connections open at once
+	maxPeerConns     int           // of which from one remote address
+	logger           logr.Logger
+	started          atomic.Bool
 }
 
-// newWebhookServer returns the server; maxInFlight <= 0 means DefaultMaxInFlight.
+// serverLimits are the bounds of newWebhookServer; zero values mean the defaults.
+type serverLimits struct {
+	maxInFlight, maxConns, maxPeerConns int
+	clientCAInterval                    time.Duration
+}
+
+// newWebhookServer returns the server.
 func newWebhookServer(host string, port int, getCert func(*tls.ClientHelloInfo) (*tls.Certificate, error),
-	clientCAFile string, maxInFlight int, logger logr.Logger) *webhookServer {
-	if maxInFlight <= 0 {
-		maxInFlight = DefaultMaxInFlight
+	clientCAFile string, limits serverLimits, logger logr.Logger) *webhookServer {
+	orDefault := func(v, d int) int {
+		if v <= 0 {
+			return d
+		}
+		return v
 	}
+	maxInFlight := orDefault(limits.maxInFlight, DefaultMaxInFlight)
 	return &webhookServer{
 		Server: webhook.NewServer(webhook.Options{Host: host, Port: port, WebhookMux: http.NewServeMux()}),
 		host:   host, port: port, getCert: getCert, clientCAFile: clientCAFile,
 		slots: make(chan struct{}, maxInFlight), smallSlots: make(chan struct{}, maxInFlight*SmallReviewShare),
-		logger: logger.WithName("webhook-server"),
+		maxConns:         orDefault(limits.maxConns, DefaultMaxConnections),
+		maxPeerConns:     orDefault(limits.maxPeerConns, DefaultMaxConnectionsPerPeer),
+		clientCAInterval: time.Duration(orDefault(int(limits.clientCAInterval), int(DefaultClientCAInterval))),
+		logger:           logger.WithName("webhook-server"),
 	}
 }
 
-// tlsConfig is the server's TLS configuration.
-func (s *webhookServer) tlsConfig() (*tls.Config, error) {
+// tlsConfig is the server's TLS configuration and, with a client CA file, what keeps its CAs
+// current (nil without one).
+func (s *webhookServer) tlsConfig() (*tls.Config, *clientCA, error) {
 	cfg := &tls.Config{
 		MinVersion:     tls.VersionTLS12,
 		CipherSuites:   cipherSuites,
 		NextProtos:     []string{"http/1.1"},
 		GetCertificate: s.getCert,
 	}
-	if s.clientCAFile != "" {
-		pem, err := os.ReadFile(s.clientCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("client CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client CA %s: no PEM certificate", s.clientCAFile)
-		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	if s.clientCAFile == "" {
+		return cfg, nil, nil
 	}
-	return cfg, nil
+	ca, err := newClientCA(s.clientCAFile, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	outer := cfg.Clone()
+	outer.GetConfigForClient = ca.GetConfigForClient
+	return outer, ca, nil
 }
 
 // Start serves until ctx ends; it implements manager.Runnable.
 func (s *webhookServer) Start(ctx context.Context) error {
-	cfg, err := s.tlsConfig()
+	cfg, ca, err := s.tlsConfig()
 	if err != nil {
 		return err
+	}
+	if ca != nil {
+		go ca.watch(ctx, s.clientCAInterval, s.logger)
 	}
 	l, err := net.Listen("tcp", net.JoinHostPort(s.host, strconv.Itoa(s.port)))
 	if err != nil {
 		return fmt.Errorf("webhook server: %w", err)
 	}
+	limited := newConnLimitListener(l, s.maxConns, s.maxPeerConns, s.logger)
 	srv := &http.Server{
+		ConnState:         limited.connState,
 		Handler:           s.limit(s.WebhookMux()),
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
@@ -138,7 +157,8 @@ func (s *webhookServer) Start(ctx context.Context) error {
 		// Handshake failures and the like: one line each at debug level, never a flood.
 		ErrorLog: log.New(logWriter{s.logger.V(1)}, "", 0),
 	}
-	s.logger.Info("serving webhooks", "address", l.Addr().String(), "maxInFlight", cap(s.slots), "maxSmallInFlight", cap(s.smallSlots), "clientCA", s.clientCAFile)
+	s.logger.Info("serving webhooks", "address", l.Addr().String(), "maxInFlight", cap(s.slots), "maxSmallInFlight", cap(s.smallSlots),
+		"maxConnections", s.maxConns, "maxConnectionsPerPeer", s.maxPeerConns, "clientCA", s.clientCAFile)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -148,68 +168,11 @@ func (s *webhookServer) Start(ctx context.Context) error {
 		_ = srv.Shutdown(shutdown)
 	}()
 	s.started.Store(true)
-	if err := srv.Serve(tls.NewListener(l, cfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(tls.NewListener(limited, cfg)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("webhook server: %w", err)
 	}
 	<-done
 	return nil
-}
-
-// limit admits at most cap(s.slots) large reviews and cap(s.smallSlots) small ones at once (by
-// Content-Length; a body of unknown length counts as large); one more waits up to InFlightWait
-// for a slot and is then refused at once with 429 and a message that says why. A waiting review
-// holds a connection, not its body: the body is read only once a slot is taken, and never beyond
-// MaxReviewBytes.
-func (s *webhookServer) limit(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		slots, size := s.slots, "large"
-		if r.ContentLength >= 0 && r.ContentLength <= SmallReviewBytes {
-			slots, size = s.smallSlots, "small"
-		}
-		select {
-		case slots <- struct{}{}:
-		default:
-			timer := time.NewTimer(InFlightWait)
-			defer timer.Stop()
-			select {
-			case slots <- struct{}{}:
-			case <-timer.C:
-				rejectedReviews.WithLabelValues("in-flight").Inc()
-				s.logger.Info("review refused: too many in flight", "path", r.URL.Path, "size", size, "maxInFlight", cap(slots), "remote", r.RemoteAddr)
-				tooMany(w, r, fmt.Sprintf("metrics-proxy: too many %s admission reviews in flight (at most %d); retry", size, cap(slots)))
-				return
-			case <-r.Context().Done():
-				return
-			}
-		}
-		defer func() { <-slots }()
-		r.Body = http.MaxBytesReader(w, r.Body, MaxReviewBytes)
-		next.ServeHTTP(w, r)
-	})
-}
-
-// uidPattern finds a review's uid, which the API server writes first in the request.
-var uidPattern = regexp.MustCompile(`"request":\s*\{\s*"uid":\s*"([0-9a-zA-Z-]{1,64})"`)
-
-// tooMany refuses a review. When the uid is among the first bytes of the body (the API server
-// writes it there), the answer is an AdmissionReview that denies with code 429 and msg, which the
-// API server shows to the user; otherwise a plain 429 with msg.
-func tooMany(w http.ResponseWriter, r *http.Request, msg string) {
-	head := make([]byte, 512)
-	n, _ := io.ReadFull(r.Body, head)
-	m := uidPattern.FindSubmatch(head[:n])
-	if m == nil {
-		http.Error(w, msg, http.StatusTooManyRequests)
-		return
-	}
-	review := admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Response: &admissionv1.AdmissionResponse{UID: types.UID(m[1]), Allowed: false,
-			Result: &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusTooManyRequests,
-				Reason: metav1.StatusReasonTooManyRequests, Message: msg}},
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(review)
 }
 
 // StartedChecker is ready once the server accepts TLS connections.

@@ -80,6 +80,9 @@ func printExplanation(w io.Writer, e *controller.Explanation) error {
 	} else {
 		p("  not selected: %s", e.Selection.Why)
 	}
+	for _, n := range e.NotProxies {
+		p("  warning: %s", n)
+	}
 	if e.WebhooksError != "" {
 		p("  live configuration: %s", e.WebhooksError)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/manifest"
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -80,7 +81,8 @@ func TestInjectGolden(t *testing.T) {
 }
 
 // TestSeedAndStubBecomeTheSameProxy: the seed's hand-written DaemonSet and a bare stub turn into
-// the same pod spec: injection reproduces what the seed procedure writes by hand.
+// the same pod spec but for the image: injection reproduces what the seed procedure writes by
+// hand, and keeps the seed's image (the user wrote it) through the image annotation.
 func TestSeedAndStubBecomeTheSameProxy(t *testing.T) {
 	podSpec := func(file string) string {
 		var ds struct {
@@ -93,7 +95,9 @@ func TestSeedAndStubBecomeTheSameProxy(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(runCLI(t, "inject", "--namespace-enabled", "-f", file), &ds))
 		return string(ds.Spec.Template.Spec)
 	}
-	assert.JSONEq(t, podSpec("testdata/inject/seed-daemonset.yaml"), podSpec("testdata/inject/stub-empty-containers.yaml"))
+	seed := podSpec("testdata/inject/seed-daemonset.yaml")
+	require.Contains(t, seed, `"image":"`+names.SeedImage+`"`, "the seed's image is kept")
+	assert.JSONEq(t, strings.Replace(seed, names.SeedImage, names.DefaultImage, 1), podSpec("testdata/inject/stub-empty-containers.yaml"))
 }
 
 // withoutGoldens drops *.golden.yaml should anyone name a golden that way.

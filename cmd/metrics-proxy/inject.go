@@ -44,7 +44,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 							"split it first (kubectl get -o yaml prints Lists), or use validate, which reads them", name, d.Index, d.Kind)
 					}
 				}
-				injected, unlabelled, err := manifest.Inject(docs, inject.Config{Version: version, DefaultImage: image, InjectorImage: certImage}, namespaceEnabled)
+				injected, unlabelled, notes, err := manifest.InjectNotes(docs, inject.Config{Version: version, DefaultImage: image, InjectorImage: certImage}, namespaceEnabled)
 				if errors.Is(err, inject.ErrInvalidAnnotation) {
 					return &exitError{code: exitRejected, err: fmt.Errorf("%s: %w", name, err)}
 				}
@@ -52,6 +52,7 @@ Exit status: 0 done, 1 an invalid metrics-proxy.io annotation, 2 unreadable inpu
 					return fmt.Errorf("%s: %w", name, err)
 				}
 				reportUnlabelled(cmd.ErrOrStderr(), name, unlabelled, "injected", "left as it is")
+				reportNotes(cmd.ErrOrStderr(), name, notes)
 				all = append(all, injected...)
 			}
 			return manifest.Write(cmd.OutOrStdout(), all)
@@ -113,4 +114,12 @@ func openInput(cmd *cobra.Command, file string) (in io.Reader, name string, clos
 		return nil, "", nil, fmt.Errorf("open input: %w", err)
 	}
 	return f, file, func() { _ = f.Close() }, nil
+}
+
+// reportNotes prints, one line each, what the webhook would warn about: "metrics-proxy: FILE: document N:
+// DaemonSet NS/NAME: warning: TEXT".
+func reportNotes(w io.Writer, file string, notes []manifest.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "metrics-proxy: %s: document %d: %s: warning: %s\n", file, n.Document, n.Object, n.Text)
+	}
 }

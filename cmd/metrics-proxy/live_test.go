@@ -100,6 +100,21 @@ func TestAuditAndExplainLive(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "not injected (no metrics-proxy.io/status)")
 	assert.Contains(t, out, "NotInjected: selected by namespaced.daemonsets.inject.metrics-proxy.io")
+	assert.NotContains(t, out, "is not a metrics proxy", "early has a haproxy container")
+
+	// A namespace holding a workload DaemonSet (node-exporter) that is then enabled: explain names it.
+	create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "mixed"}})
+	create(&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: "mixed", Name: "node-exporter"},
+		Spec: appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "ne"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "ne"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "node-exporter", Image: "quay.io/prometheus/node-exporter:v1.8.0"}}}}}})
+	var mixed corev1.Namespace
+	require.NoError(t, cp.Client.Get(ctx, clientKey("", "mixed"), &mixed))
+	mixed.Labels = map[string]string{names.NamespaceInjectionLabel: "enabled"}
+	require.NoError(t, cp.Client.Update(ctx, &mixed))
+	out, _, code = runLive(t, "explain", "daemonset", "mixed/node-exporter")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "warning: DaemonSet mixed/node-exporter (containers: node-exporter) is not a metrics proxy, but namespace mixed has metrics-proxy.io/injection=enabled")
 
 	strict := filepath.Join(t.TempDir(), "policy.yaml")
 	require.NoError(t, os.WriteFile(strict, []byte("apiVersion: metrics-proxy.io/v1alpha1\nkind: Policy\ncomponents: [kube-proxy]\n"), 0o644))

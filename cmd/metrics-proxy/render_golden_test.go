@@ -23,6 +23,9 @@ func TestRenderGolden(t *testing.T) {
 		{"external-etcd", []string{"--components", "kube-proxy,kube-controller-manager,kube-scheduler"}},
 		{"prometheus-operator", []string{"--prometheus", "operator"}},
 		{"prometheus-scrape-config", []string{"--prometheus", "scrape-config"}},
+		{"cert-manager", []string{"--tls-secret", "metrics-proxy-tls", "--cert-manager-issuer", "ClusterIssuer/metrics-ca"}},
+		{"cert-manager-issuer-ips", []string{"--tls-secret", "metrics-proxy-tls", "--cert-manager-issuer", "Issuer/node-ca",
+			"--cert-dns-names", "scrape.example.com", "--cert-ip-addresses", "10.0.0.11,10.0.0.12"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

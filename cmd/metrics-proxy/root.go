@@ -16,8 +16,8 @@ localhost-only metrics (kube-proxy, kube-controller-manager, kube-scheduler, etc
 and nothing but /metrics. "serve" runs the admission webhook; "inject", "validate" and "render" do
 the same work offline, for GitOps and CI, through the same code; "audit" and "explain" read a live
 cluster and report what today's policy and injection say about the existing objects; "proxy-cert"
-writes a proxy pod's per-node frontend certificate (its init container runs it); "version" prints
-the version.`,
+writes a proxy pod's per-node frontend certificate (its init container runs it); "remove-webhooks"
+deletes the webhook configurations before an uninstall; "version" prints the version.`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -26,7 +26,7 @@ the version.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(version), newInjectCommand(version), newValidateCommand(version), newRenderCommand(), newAuditCommand(version), newExplainCommand(version), newProxyCertCommand(), newVersionCommand(version))
+	root.AddCommand(newServeCommand(version), newInjectCommand(version), newValidateCommand(version), newRenderCommand(), newAuditCommand(version), newExplainCommand(version), newProxyCertCommand(), newRemoveWebhooksCommand(), newVersionCommand(version))
 	return root
 }
 

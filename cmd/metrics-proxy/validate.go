@@ -95,6 +95,9 @@ func runValidate(cmd *cobra.Command, o validateOptions, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.inject.InjectorImage != "" {
+		p = p.WithInjectorImage(o.inject.InjectorImage)
+	}
 	files, err := expandInputs(args, o.recursive)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/metrics-proxy/injector/certs"
 	"github.com/metrics-proxy/injector/e2e/harness"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
 // The one control plane and server process of this package, started in TestMain.
@@ -40,6 +41,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// The attack loads this machine on purpose: never beside the real-node cluster.
+	unlock, err := testtool.MachineLock(context.Background(), 20*time.Minute)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer unlock()
 	assets, err := harness.Assets()
 	if err != nil {
 		why = err

@@ -77,18 +77,101 @@ func TestTargetsJudgeFigures(t *testing.T) {
 	open := func(p99 time.Duration) *bench.LoadResult {
 		return &bench.LoadResult{Latency: bench.Summary{Count: 1, P99: p99}}
 	}
+	scenario := func(key string, p50, p99 time.Duration) *bench.Scenario {
+		return &bench.Scenario{Key: key, Latency: bench.Summary{Count: 300, P50: p50, P99: p99}}
+	}
+	ms := time.Millisecond
 	r := &bench.Report{Cores: 2, Server: bench.ServerFigures{Rate: 500, Handlers: map[string]*bench.HandlerFigures{
 		bench.HandlerFloor:  {Name: "floor", Open: open(time.Millisecond)},
-		bench.HandlerInject: {Name: "inject", Open: open(3 * time.Millisecond), Saturation: &bench.LoadResult{PerSecond: 2500}},
-	}}, Memory: bench.MemoryFigures{Idle: 30 * bench.MiB, Load: 90 * bench.MiB}}
+		bench.HandlerInject: {Name: "inject", Open: open(1250 * time.Microsecond), Saturation: &bench.LoadResult{PerSecond: 7999}},
+	}}, Memory: bench.MemoryFigures{Idle: 30 * bench.MiB, Load: 90 * bench.MiB},
+		EndToEnd: bench.EndToEndFigures{Scenarios: []*bench.Scenario{
+			scenario(bench.ScenarioNone, 3*ms, 9*ms), scenario(bench.ScenarioWebhook, 4100*time.Microsecond, 10*ms),
+			scenario(bench.ScenarioValidating, 5*ms, 12*ms), scenario(bench.ScenarioNative, 6*ms, 11*ms)}}}
 	verdicts := map[string]string{}
 	for _, tg := range bench.Targets(r) {
 		verdicts[tg.Name] = tg.Verdict()
 	}
-	assert.Equal(t, "MISS", verdicts["injection p99 at 500/s vs the no-op floor's"])
-	assert.Equal(t, "PASS", verdicts["inject throughput at saturation"])
-	assert.Equal(t, "PASS", verdicts["resident memory of metrics-proxy serve, idle"])
-	assert.Equal(t, "MISS", verdicts["resident memory of metrics-proxy serve, under load (peak)"])
+	assert.Equal(t, "PASS", verdicts["handler: injection p99 at 500/s vs the no-op floor's"])
+	assert.Equal(t, "MISS", verdicts["handler: DaemonSet injection throughput at saturation"])
+	assert.Equal(t, "PASS", verdicts["admission, full path (mutating and validating webhooks) (b+v)−(a) at p50"])
+	assert.Equal(t, "MISS", verdicts["admission, mutating webhook only (b)−(a) at p50"])
+	assert.Equal(t, "MISS", verdicts["admission, full path p99 vs the native pair's (c+v)"])
+	assert.Equal(t, "PASS", verdicts["resident memory of metrics-proxy serve, idle (earlier target)"])
+	assert.Equal(t, "MISS", verdicts["resident memory of metrics-proxy serve, under load, peak (earlier target)"])
+	assert.Equal(t, "MISS (not measured)", verdicts["scale: one audit pass"])
+}
+
+// TestScaleTargets: the cost per 1,000 objects, its linearity and the create latency at scale.
+func TestScaleTargets(t *testing.T) {
+	point := func(ds, cm int, rss int64, audit, p50 time.Duration) bench.ScalePoint {
+		return bench.ScalePoint{DaemonSets: ds, ConfigMaps: cm, RSS: rss, Audit: audit, Create: bench.Summary{Count: 100, P50: p50}}
+	}
+	r := &bench.Report{Scale: bench.ScaleFigures{Steps: 2, Points: []bench.ScalePoint{
+		point(0, 0, 40*bench.MiB, time.Second, 10*time.Millisecond),
+		point(500, 2500, 43*bench.MiB, 2*time.Second, 10500*time.Microsecond),
+		point(1000, 5000, 46*bench.MiB, 5*time.Second, 12*time.Millisecond),
+	}}}
+	verdicts, figures := map[string]string{}, map[string]string{}
+	for _, tg := range bench.Targets(r) {
+		verdicts[tg.Name], figures[tg.Name] = tg.Verdict(), tg.Figure
+	}
+	assert.Equal(t, "PASS", verdicts["scale: serve's resident memory"])
+	assert.Contains(t, figures["scale: serve's resident memory"], "+1.00 MiB per 1,000 objects; second half / first half 1.00")
+	assert.Equal(t, "MISS", verdicts["scale: one audit pass"], "3 s for the second half after 1 s for the first: not linear")
+	assert.Equal(t, "MISS", verdicts["scale: full-path DaemonSet create p50 at that scale vs an empty cluster"])
+}
+
+// TestScrapeTargets: the scrape path is judged against direct, per frontend kind and load.
+func TestScrapeTargets(t *testing.T) {
+	res := func(load, path, comp string, tls bool, p50, p99 time.Duration, errs int) *bench.ScrapeResult {
+		return &bench.ScrapeResult{Load: load, Path: path, Component: comp, TLS: tls, Completed: 100, Errors: errs,
+			Latency: bench.Summary{Count: 100, P50: p50, P99: p99}}
+	}
+	ms := time.Millisecond
+	r := &bench.Report{Scrape: bench.ScrapeFigures{
+		StressedLoad: bench.StressedLoad{Scrapers: 50}, CPULimitMilli: 100, Components: []string{"etcd", "kube-scheduler"}, MemoryLimit: 64 * bench.MiB,
+		Results: []*bench.ScrapeResult{
+			res(bench.LoadNormal, bench.PathDirect, "etcd", false, 5*ms, 10*ms, 0),
+			res(bench.LoadNormal, "render", "etcd", false, 5500*time.Microsecond, 11*ms, 0),
+			res(bench.LoadNormal, bench.PathDirect, "kube-scheduler", true, 5*ms, 10*ms, 0),
+			res(bench.LoadNormal, "render", "kube-scheduler", true, 7500*time.Microsecond, 13*ms, 0),
+			res(bench.LoadStressed, bench.PathDirect, "etcd", false, 100*ms, 200*ms, 0),
+			res(bench.LoadStressed, "render", "etcd", false, 100*ms, 150*ms, 3),
+		},
+		HAProxy: []*bench.HAProxyUsage{{Variant: "render", Load: bench.LoadStressed, PeakRSS: 30 * bench.MiB, PeakCPU: 0.2, CPU: 0.05}},
+	}}
+	verdicts, figures := map[string]string{}, map[string]string{}
+	for _, tg := range bench.Targets(r) {
+		verdicts[tg.Name], figures[tg.Name] = tg.Verdict(), tg.Figure
+	}
+	assert.Equal(t, "PASS", verdicts["scrape, normal load: added p50 over direct, HTTP frontends"])
+	assert.Equal(t, "render etcd +0.50 ms", figures["scrape, normal load: added p50 over direct, HTTP frontends"])
+	assert.Equal(t, "MISS", verdicts["scrape, normal load: added p50 over direct, TLS frontends (terminated and re-encrypted)"])
+	assert.Equal(t, "MISS", verdicts["scrape, normal load: p99 through the proxy vs direct"])
+	assert.Equal(t, "PASS", verdicts["scrape, stressed (50 scrapers in flight): p99 through the proxy vs direct"])
+	assert.Equal(t, "MISS", verdicts["scrape, stressed (50 scrapers in flight): errors through the proxy"])
+	assert.Equal(t, "PASS", verdicts["haproxy resident memory, peak"])
+	assert.Equal(t, "PASS", verdicts["haproxy within the injected memory limit (no OOM kill)"])
+	assert.Equal(t, "MISS", verdicts["haproxy within the injected CPU limit at the stressed load (no throttling: peak CPU in a 100 ms CFS period)"])
+	assert.Contains(t, bench.Markdown(r), "| etcd | render | HTTP | 5.50 ms | 11.00 ms |")
+}
+
+func TestParseSamples(t *testing.T) {
+	text := `# HELP x y
+apiserver_admission_webhook_admission_duration_seconds_sum{name="a.b",operation="CREATE",rejected="false",type="admit"} 0.25
+apiserver_admission_webhook_admission_duration_seconds_count{name="a.b",operation="CREATE",rejected="false",type="admit"} 10
+apiserver_admission_webhook_admission_duration_seconds_count{name="c\"d",operation="UPDATE"} 3
+other_metric 1
+`
+	ss, err := bench.ParseSamples(strings.NewReader(text), "apiserver_admission_")
+	require.NoError(t, err)
+	require.Len(t, ss, 3)
+	assert.Equal(t, `c"d`, ss[2].Labels["name"])
+	assert.InDelta(t, 13, bench.SumSamples(ss, "apiserver_admission_webhook_admission_duration_seconds_count", nil), 1e-9)
+	assert.InDelta(t, 10, bench.SumSamples(ss, "apiserver_admission_webhook_admission_duration_seconds_count",
+		map[string]string{"operation": "CREATE"}), 1e-9)
+	assert.Equal(t, []string{"a.b", `c"d`}, bench.WebhookNames(ss, "apiserver_admission_webhook_admission_duration_seconds_count", "name"))
 }
 
 func TestLoadResultAdd(t *testing.T) {

@@ -36,9 +36,11 @@ func Markdown(r *Report) string {
 	}
 	w("\n")
 	writeMicro(&b, r)
+	writeScrape(&b, r)
 	writeServer(&b, r)
 	writeEndToEnd(&b, r)
 	writeMemory(&b, r)
+	writeScale(&b, r)
 	return b.String()
 }
 
@@ -91,7 +93,7 @@ func writeHostile(b *strings.Builder, r *Report) {
 
 func writeServer(b *strings.Builder, r *Report) {
 	s := r.Server
-	fmt.Fprintf(b, "## 2. Webhook server latency and throughput over HTTPS\n\n%s\n\n", s.Server)
+	fmt.Fprintf(b, "## 3. Webhook server latency and throughput over HTTPS\n\n%s\n\n", s.Server)
 	fmt.Fprintf(b, "Load: a separate process (`e2e/bench/loadgen`), HTTP/1.1 with keep-alive over TLS on loopback. "+
 		"Saturation: %d connections, each sending its next AdmissionReview when the last is answered, for %s. "+
 		"Fixed rate: %.0f AdmissionReviews/s offered open-loop for %s, latency counted from when each request was due. "+
@@ -132,10 +134,10 @@ func writeServer(b *strings.Builder, r *Report) {
 
 func writeEndToEnd(b *strings.Builder, r *Report) {
 	e := r.EndToEnd
-	fmt.Fprintf(b, "## 3. End to end through kube-apiserver\n\n")
+	fmt.Fprintf(b, "## 4. Admission end to end through kube-apiserver\n\n")
 	fmt.Fprintf(b, "Sequential DaemonSet creates through the local kube-apiserver %s (client in the bench process, "+
 		"JSON as kubectl sends), the scenarios taking turns %d times with %d unmeasured creates per turn; the webhooks "+
-		"are served by `metrics-proxy serve` (part 4's process). "+
+		"are served by `metrics-proxy serve` (part 5's process). "+
 		"(a) creates the complete proxy DaemonSet that injection would produce, with no webhook and no policy installed; "+
 		"the others create the stub (`containers: []`, no selector) and let admission complete it.\n\n", r.KubernetesVersion, e.Rounds, e.Warmup)
 	fmt.Fprintf(b, "| scenario | creates | p50 | p99 | max | errors |\n|---|--:|--:|--:|--:|--:|\n")
@@ -143,16 +145,19 @@ func writeEndToEnd(b *strings.Builder, r *Report) {
 		fmt.Fprintf(b, "| (%s) %s | %d | %s | %s | %s | %d |\n", s.Key, s.Name, s.Latency.Count,
 			ms(s.Latency.P50), ms(s.Latency.P99), ms(s.Latency.Max), s.Errors)
 	}
-	a, bb, c := e.Scenario(ScenarioNone), e.Scenario(ScenarioWebhook), e.Scenario(ScenarioPolicy)
-	if a != nil && bb != nil && c != nil && a.Latency.Count > 0 && bb.Latency.Count > 0 && c.Latency.Count > 0 {
-		fmt.Fprintf(b, "\n- (b)−(a): p50 %+.2f ms, p99 %+.2f ms; (b)/(a): p50 %.2f×, p99 %.2f×\n",
-			Millis(bb.Latency.P50-a.Latency.P50), Millis(bb.Latency.P99-a.Latency.P99),
-			ratio(bb.Latency.P50, a.Latency.P50), ratio(bb.Latency.P99, a.Latency.P99))
-		fmt.Fprintf(b, "- (b)−(c): p50 %+.2f ms, p99 %+.2f ms; (b)/(c): p50 %.2f×, p99 %.2f×\n",
-			Millis(bb.Latency.P50-c.Latency.P50), Millis(bb.Latency.P99-c.Latency.P99),
-			ratio(bb.Latency.P50, c.Latency.P50), ratio(bb.Latency.P99, c.Latency.P99))
-		fmt.Fprintf(b, "- (c)−(a): p50 %+.2f ms, p99 %+.2f ms\n",
-			Millis(c.Latency.P50-a.Latency.P50), Millis(c.Latency.P99-a.Latency.P99))
+	a := e.Scenario(ScenarioNone)
+	fmt.Fprintf(b, "\n")
+	for _, cmp := range []struct{ x, y string }{
+		{ScenarioValidating, ScenarioNone}, {ScenarioWebhook, ScenarioNone}, {ScenarioNative, ScenarioNone},
+		{ScenarioPolicy, ScenarioNone}, {ScenarioValidating, ScenarioNative}, {ScenarioWebhook, ScenarioPolicy},
+	} {
+		x, y := e.Scenario(cmp.x), e.Scenario(cmp.y)
+		if a == nil || x == nil || y == nil || x.Latency.Count == 0 || y.Latency.Count == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "- (%s) against (%s): p50 %+.2f ms, p99 %+.2f ms; p50 %.2f×, p99 %.2f×\n", cmp.x, cmp.y,
+			Millis(x.Latency.P50-y.Latency.P50), Millis(x.Latency.P99-y.Latency.P99),
+			ratio(x.Latency.P50, y.Latency.P50), ratio(x.Latency.P99, y.Latency.P99))
 	}
 	if e.Equivalence != "" {
 		fmt.Fprintf(b, "\nWebhook and policy output for the same stub: %s\n", e.Equivalence)
@@ -162,14 +167,19 @@ func writeEndToEnd(b *strings.Builder, r *Report) {
 		"CEL in kube-apiserver, selected like the webhook (two bindings, the same opt-out condition), completing the stub "+
 		"with two JSON-patch mutations: the haproxy container, the config volume, host network and DNS policy, the "+
 		"control-plane toleration, selector and template labels, a status annotation. It does not validate the "+
-		"annotations, keep user-set resources on the haproxy container or warn about Pod Security, as the webhook does.\n\n")
+		"annotations, keep user-set resources on the haproxy container, hash the ConfigMap or warn about Pod Security, as the webhook does. "+
+		"The ValidatingAdmissionPolicy of the native pair is `e2e/bench/validating-admission-policy.yaml` (admissionregistration.k8s.io/v1, GA "+
+		"since v1.30), bound the same way: host network, NODE_IP from status.hostIP, no command or args, an allowed image, the config volume "+
+		"projecting only haproxy.cfg, no other container. CEL sees only the object under admission, so it cannot do the webhook's main "+
+		"check, reading the mounted ConfigMap and validating its haproxy.cfg: the native pair is a floor, not an equivalent.\n\n")
+	writeProfile(b, r)
 }
 
 func writeMemory(b *strings.Builder, r *Report) {
 	m := r.Memory
-	fmt.Fprintf(b, "## 4. Resident memory of `metrics-proxy serve`\n\n")
-	fmt.Fprintf(b, "VmRSS from /proc/PID/status of the real `metrics-proxy serve` process, the one parts 3 and 4 run: "+
-		"built like `make build`, default flags but loopback addresses, the local control plane's kubeconfig in "+
+	fmt.Fprintf(b, "## 5. Resident memory of `metrics-proxy serve`\n\n")
+	fmt.Fprintf(b, "VmRSS from /proc/PID/status of the real `metrics-proxy serve` process, the one parts 4 and 5 run: "+
+		"built like `make build`, default flags but loopback addresses and plain-HTTP `/metrics` (read by part 4), the local control plane's kubeconfig in "+
 		"`$KUBECONFIG` (loaded as in a cluster: no client-side rate limit).\n\n")
 	fmt.Fprintf(b, "| state | VmRSS |\n|---|--:|\n")
 	fmt.Fprintf(b, "| idle: ready, before any request | %s |\n", mibOrDash(m.Idle))

@@ -16,9 +16,11 @@ type Report struct {
 	KubernetesVersion     string
 	LoadBefore, LoadAfter string
 	Micro                 MicroFigures
+	Scrape                ScrapeFigures
 	Server                ServerFigures
 	EndToEnd              EndToEndFigures
 	Memory                MemoryFigures
+	Scale                 ScaleFigures
 	// Contention says how busy other processes kept the machine during each part.
 	Contention []Contention
 	// Failures are the parts that could not be measured, with why; their figures are missing.
@@ -77,6 +79,7 @@ const (
 	ScenarioWebhook    = "b"
 	ScenarioPolicy     = "c"
 	ScenarioValidating = "b+v"
+	ScenarioNative     = "c+v"
 )
 
 // EndToEndFigures are the DaemonSet create latencies through kube-apiserver.
@@ -87,6 +90,9 @@ type EndToEndFigures struct {
 	Scenarios []*Scenario
 	// Equivalence compares what the webhook and the policy stored for the same stub.
 	Equivalence string
+	// Breakdown is where the time of each scenario's measured creates went, from the metrics of
+	// kube-apiserver and serve.
+	Breakdown []Breakdown
 }
 
 // Scenario is one end-to-end scenario.

@@ -8,7 +8,9 @@
 // locally (e2e/image) and loaded with ctr, never pulled.
 //
 // InstallWebhook installs metrics-proxy as the README says (kubectl apply -k on a deploy
-// overlay, the image loaded on every node); RunSeed runs the seed procedure on the cluster, for
+// overlay, the image loaded on every node); RunSeed runs the seed procedure on the cluster and
+// RunPrometheus kube-prometheus-stack's default scrape through it (the real Prometheus Operator
+// and Prometheus on this machine, which reaches the node IPs over the bridge), for
 // the tests and for `make demo`.
 //
 // Nothing machine-wide changes: the sysctls the kubelet insists on are files bind-mounted over

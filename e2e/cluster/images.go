@@ -18,8 +18,9 @@ const pauseRef = image.PauseRef
 // CurlRef is the image of the seed's test pod: curl, sh, cat and sleep of this machine.
 const CurlRef = "localhost/curl:e2e"
 
-// buildImages writes the archives every node loads: the sandbox (pause), the proxy (Debian's
-// haproxy under the injector's default image name), kube-proxy and the test pod's curl.
+// buildImages writes the archives every node loads: the sandbox (pause), the proxy (HAProxy 3.0
+// from bin/, the default image's branch, under the injector's default image name; Debian's 2.6
+// when it is not built), kube-proxy and the test pod's curl.
 func (c *Cluster) buildImages(ctx context.Context) ([]string, error) {
 	dir := filepath.Join(c.dir, "images")
 	pause := filepath.Join(dir, "pause")
@@ -29,11 +30,7 @@ func (c *Cluster) buildImages(ctx context.Context) ([]string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build the pause program: %w: %s", err, out)
 	}
-	haproxy, err := exec.LookPath("haproxy")
-	if err != nil {
-		haproxy = "/usr/sbin/haproxy"
-	}
-	hap, err := image.HAProxy(haproxy)
+	hap, err := image.HAProxy(c.haproxyBinary())
 	if err != nil {
 		return nil, err
 	}
@@ -83,4 +80,16 @@ func writeImage(dir, name string, spec image.Spec) (string, error) {
 	}
 	file := filepath.Join(dir, name+".tar")
 	return file, image.WriteOCI(file, spec.Ref, img)
+}
+
+// haproxyBinary returns the haproxy the proxy image holds: bin/haproxy-3.0.* (`make haproxy`),
+// else the distribution's.
+func (c *Cluster) haproxyBinary() string {
+	if built, _ := filepath.Glob(filepath.Join(c.o.Bin, "haproxy-3.0.*")); len(built) > 0 {
+		return built[len(built)-1]
+	}
+	if path, err := exec.LookPath("haproxy"); err == nil {
+		return path
+	}
+	return "/usr/sbin/haproxy"
 }

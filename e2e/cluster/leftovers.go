@@ -14,32 +14,21 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/metrics-proxy/injector/e2e/testtool"
 )
 
 // LockWait bounds how long Up waits for another run of the cluster on this machine to end.
 var LockWait = 10 * time.Minute
 
-// lock takes the machine-wide cluster lock (flock: released by the kernel when a killed run's
-// process ends). Only its holder creates or removes what Prefix names, so what it finds at the
-// start is what a killed run left.
+// lock takes the machine-wide lock that the heavy end-to-end tests share. Only its holder creates
+// or removes what Prefix names, so what it finds at the start is what a killed run left.
 func lock(ctx context.Context) (unlock func(), err error) {
-	path := filepath.Join(os.TempDir(), "metrics-proxy-cluster.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err = testtool.MachineLock(ctx, LockWait)
 	if err != nil {
 		return nil, fmt.Errorf("cluster lock: %w", err)
 	}
-	err = poll(ctx, LockWait, nil, func(context.Context) error {
-		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	})
-	if err != nil {
-		holder, _ := os.ReadFile(path)
-		_ = f.Close()
-		return nil, fmt.Errorf("cluster lock %s (held by %s): %w", path, strings.TrimSpace(string(holder)), err)
-	}
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d (%s)\n", os.Getpid(), filepath.Base(os.Args[0]))), 0)
-	}
-	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
+	return unlock, nil
 }
 
 // sweep removes everything a run of the cluster leaves on this machine: the processes it
@@ -52,6 +41,7 @@ func sweep(ctx context.Context, dir string) (found []string, errs []error) {
 	for _, pid := range killRecorded(filepath.Join(dir, "pids")) {
 		killed[pid] = true
 	}
+	thawed := 0
 	for range 40 { // processes may fork while we kill (kubelet restarts containers): repeat
 		pids := append(processesInNamespaces(), processesInCgroups()...)
 		if len(pids) == 0 {
@@ -61,6 +51,8 @@ func sweep(ctx context.Context, dir string) (found []string, errs []error) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			killed[pid] = true
 		}
+		// Thaw after the kill, so that a runc killed in this round cannot freeze them again.
+		thawed += thawCgroups()
 		time.Sleep(250 * time.Millisecond)
 	}
 	if left := append(processesInNamespaces(), processesInCgroups()...); len(left) > 0 {
@@ -68,6 +60,9 @@ func sweep(ctx context.Context, dir string) (found []string, errs []error) {
 	}
 	if len(killed) > 0 {
 		found = append(found, fmt.Sprintf("%d processes", len(killed)))
+	}
+	if thawed > 0 {
+		found = append(found, fmt.Sprintf("%d frozen cgroups (thawed)", thawed))
 	}
 	if n, err := removeCgroups(); n > 0 || err != nil {
 		found = append(found, fmt.Sprintf("%d cgroups", n))
@@ -180,6 +175,29 @@ func processesInCgroups() []int {
 		}
 	}
 	return pids
+}
+
+// thawCgroups thaws the cluster's frozen cgroups and returns how many were frozen. runc freezes a
+// container's cgroup while it signals every process of it (kill --all) or sets its device rules;
+// a runc killed in between leaves the cgroup frozen, and a frozen process does not die of SIGKILL
+// until its cgroup thaws: cgroup v1's freezer.state, v2's cgroup.freeze.
+func thawCgroups() int {
+	n := 0
+	for _, d := range cgroupDirs() {
+		for file, thaw := range map[string]string{"freezer.state": "THAWED", "cgroup.freeze": "0"} {
+			state, err := os.ReadFile(filepath.Join(d, file))
+			if err != nil || strings.TrimSpace(string(state)) == thaw {
+				continue
+			}
+			if f, err := os.OpenFile(filepath.Join(d, file), os.O_WRONLY, 0); err == nil {
+				if _, err := f.WriteString(thaw); err == nil {
+					n++
+				}
+				_ = f.Close()
+			}
+		}
+	}
+	return n
 }
 
 // removeCgroups removes the cluster's cgroups, deepest first.

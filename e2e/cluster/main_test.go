@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +24,12 @@ func TestMain(m *testing.M) {
 	if bin := os.Getenv(childEnv); bin != "" {
 		os.Exit(child(bin))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := downShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster down:", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // child brings up a cluster of one node, says "up" on stdout and waits for SIGINT or SIGTERM,
@@ -68,28 +74,52 @@ func bin(t *testing.T) string {
 	return dir
 }
 
-// up brings up a control-plane node and workers, torn down when the test ends.
-func up(ctx context.Context, t *testing.T, workers int) *Cluster {
+// sharedWorkers is the number of workers of the package's cluster.
+const sharedWorkers = 1
+
+// The package's one cluster: brought up by the first test that needs it, torn down by TestMain
+// after the last (or by downShared, for a test that needs the machine's cluster lock itself).
+var shared struct {
+	mu  sync.Mutex
+	c   *Cluster
+	err error // a failed Up is not retried by every test
+}
+
+// up returns the package's cluster (a control-plane node and sharedWorkers workers), bringing
+// it up on first use. A failed test logs the end of every process's output.
+func up(ctx context.Context, t *testing.T) *Cluster {
 	t.Helper()
-	c, err := Up(ctx, Options{Workers: workers, Bin: bin(t), Out: testWriter{t}})
-	if err != nil {
-		t.Fatalf("cluster up: %v", err)
+	dir := bin(t)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.c == nil && shared.err == nil {
+		start := time.Now()
+		// The cluster outlives this test: its progress goes to stderr, not to t.Log.
+		shared.c, shared.err = Up(ctx, Options{Workers: sharedWorkers, Bin: dir, Out: os.Stderr})
+		if shared.err == nil {
+			t.Logf("the package's cluster up in %s (once for all its tests)", time.Since(start).Round(100*time.Millisecond))
+		}
 	}
+	if shared.err != nil {
+		t.Fatalf("cluster up: %v", shared.err)
+	}
+	c := shared.c
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("the end of every process's output:\n%s", c.Logs())
-		}
-		if err := c.Down(); err != nil {
-			t.Errorf("cluster down: %v", err)
 		}
 	})
 	return c
 }
 
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(string(p))
-	return len(p), nil
+// downShared tears the package's cluster down, if it is up.
+func downShared() error {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	c := shared.c
+	shared.c, shared.err = nil, nil
+	if c == nil {
+		return nil
+	}
+	return c.Down()
 }

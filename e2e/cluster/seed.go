@@ -88,7 +88,7 @@ type SeedReport struct {
 func (c *Cluster) RunSeed(ctx context.Context, out io.Writer) (*SeedReport, error) {
 	r := &SeedReport{Env: map[string]string{}, ConfigMounted: map[string]bool{}}
 	start := time.Now()
-	fmt.Fprintln(out, "$ kubectl apply -k deploy/overlays/self-signed   # the metrics-proxy image loaded on every node")
+	fmt.Fprintf(out, "$ kubectl apply -k .   # resources: [deploy/overlays/self-signed], images: [{name: metrics-proxy, newName: %s, newTag: %s}], the image loaded on every node\n", webhookName, webhookTag)
 	if err := c.InstallWebhook(ctx, "self-signed"); err != nil {
 		return r, err
 	}

@@ -28,10 +28,10 @@ import (
 // nodes with NODE_IP from the downward API and the ConfigMap the kubelet mounted, and the seed's
 // test pod scrapes the control-plane node's four components through it with the scraper's token
 // (200), while HAProxy denies other paths and the components a token without the binding (403).
-// Then the faults, through the real API server.
+// Then the faults, through the real API server, and the Prometheus proof (testPrometheus).
 func TestSeedOnRealNodes(t *testing.T) {
 	ctx := testContext(t)
-	c := up(ctx, t, 1)
+	c := up(ctx, t)
 	var out bytes.Buffer
 	rep, err := c.RunSeed(ctx, &out)
 	t.Logf("the seed procedure:\n%s", out.String())
@@ -60,6 +60,8 @@ func TestSeedOnRealNodes(t *testing.T) {
 	t.Run("webhook pods gone", func(t *testing.T) { faultWebhookGone(ctx, t, c) })
 	t.Run("proxy container killed", func(t *testing.T) { faultProxyKilled(ctx, t, c, TestPodName) })
 	t.Run("kubelet stopped and restarted", func(t *testing.T) { faultKubeletRestarted(ctx, t, c, TestPodName) })
+	// Last: it switches the proxies to TLS frontends (prometheus_test.go).
+	t.Run("prometheus", func(t *testing.T) { testPrometheus(ctx, t, c) })
 }
 
 // waitPods is WaitPods for a test.

@@ -25,6 +25,8 @@ import (
 // starts; no machine-wide setting changes across all of it.
 func TestTeardown(t *testing.T) {
 	dir := bin(t)
+	// This test needs the machine's cluster lock for its own runs: the package's cluster goes.
+	require.NoError(t, downShared(), "the package's cluster down")
 	ctx := testContext(t)
 	settings := machineSettings(t)
 	existed := map[string]bool{}
@@ -48,6 +50,8 @@ func TestTeardown(t *testing.T) {
 	_ = waitChild(killed, time.Minute)
 	require.NotEmpty(t, nodeNamespaces(), "a killed run leaves its node's namespace")
 	require.NotEmpty(t, processesInCgroups(), "a killed run leaves its containers running")
+	frozen := freezeContainer(t)
+	t.Logf("froze %s, as a runc killed in kill --all leaves it", frozen)
 
 	var out bytes.Buffer
 	start = time.Now()
@@ -56,6 +60,7 @@ func TestTeardown(t *testing.T) {
 	t.Logf("the next run:\n%s", out.String())
 	assert.Contains(t, out.String(), "removed what an earlier run left:")
 	assert.Contains(t, out.String(), "processes")
+	assert.Contains(t, out.String(), "frozen cgroups (thawed)")
 	require.NoError(t, c.Down())
 	assertNothingLeft(t, existed)
 	assert.Equal(t, settings, machineSettings(t), "machine-wide settings are unchanged")
@@ -92,6 +97,30 @@ func startChild(ctx context.Context, t *testing.T, bin string) *exec.Cmd {
 		t.Fatal(ctx.Err())
 	}
 	return cmd
+}
+
+// freezeContainer freezes the deepest of the cluster's cgroups that has processes and returns it:
+// with cgroup v1's freezer where the machine has it (its frozen processes ignore SIGKILL until
+// thawed), else with v2's cgroup.freeze.
+func freezeContainer(t *testing.T) string {
+	t.Helper()
+	for _, freezer := range []struct{ file, frozen string }{{"freezer.state", "FROZEN"}, {"cgroup.freeze", "1"}} {
+		for _, d := range cgroupDirs() {
+			procs, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+			file := filepath.Join(d, freezer.file)
+			if _, statErr := os.Stat(file); err != nil || statErr != nil || len(bytes.TrimSpace(procs)) == 0 {
+				continue
+			}
+			require.NoError(t, os.WriteFile(file, []byte(freezer.frozen), 0), "freeze %s", d)
+			require.Eventually(t, func() bool {
+				state, err := os.ReadFile(file)
+				return err == nil && strings.TrimSpace(string(state)) == freezer.frozen
+			}, 10*time.Second, 50*time.Millisecond, "%s frozen", d)
+			return d
+		}
+	}
+	t.Fatal("no cgroup of the cluster with processes and a freezer")
+	return ""
 }
 
 // waitChild waits for the child to exit, at most timeout.

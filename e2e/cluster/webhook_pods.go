@@ -5,6 +5,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
@@ -21,13 +22,20 @@ const (
 	WebhookNamespace     = "metrics-proxy-system"
 	WebhookDeployment    = "metrics-proxy"
 	WebhookConfiguration = "metrics-proxy"
-	// WebhookImage is deploy/base's image; containerd names it docker.io/library/metrics-proxy:latest.
-	WebhookImage = "metrics-proxy:latest"
+	// WebhookImage is the image the cluster installs: deploy/'s metrics-proxy re-tagged as a user
+	// does (kustomize edit set image metrics-proxy=WebhookImage), under another name and tag, so
+	// that the webhook must inject and admit its own image in the proxy-cert init container, and
+	// the kubelet runs the loaded image and pulls nothing (a :latest image is pulled Always).
+	WebhookImage = webhookName + ":" + webhookTag
+	webhookName  = "localhost/metrics-proxy"
+	webhookTag   = "e2e"
 )
 
-// InstallWebhook installs metrics-proxy exactly as the README says: the image of `make build`
-// (built here from this checkout) loaded on every node, then `kubectl apply -k overlay`
-// (a directory under deploy/overlays). It waits until both replicas are Ready through their
+// InstallWebhook installs metrics-proxy as the README says: the image of `make build` (built
+// here from this checkout) loaded on every node, then `kubectl apply -k` on a kustomization of
+// the user's that takes overlay (a directory under deploy/overlays) and sets the image's tag
+// (images: [{name: metrics-proxy, newName: localhost/metrics-proxy, newTag: e2e}]): the webhook
+// container and the proxy-cert init container it injects both run it. It waits until both replicas are Ready through their
 // probes and the servers have put their CA in the webhook configurations.
 func (c *Cluster) InstallWebhook(ctx context.Context, overlay string) error {
 	archive, err := c.webhookImage(ctx)
@@ -39,7 +47,11 @@ func (c *Cluster) InstallWebhook(ctx context.Context, overlay string) error {
 			return fmt.Errorf("node %s: import the metrics-proxy image: %w", n.Name, err)
 		}
 	}
-	if _, _, err := c.Kubectl(ctx, "", "apply", "-k", filepath.Join(harness.RepoRoot(), "deploy", "overlays", overlay)); err != nil {
+	dir, err := c.userOverlay(overlay)
+	if err != nil {
+		return err
+	}
+	if _, _, err := c.Kubectl(ctx, "", "apply", "-k", dir); err != nil {
 		return err
 	}
 	return poll(ctx, 3*time.Minute, nil, func(ctx context.Context) error {
@@ -80,4 +92,19 @@ func (c *Cluster) webhookImage(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("build metrics-proxy: %w: %s", err, out)
 	}
 	return writeImage(dir, "metrics-proxy", image.MetricsProxy(binary, WebhookImage))
+}
+
+// userOverlay writes the user's kustomization on top of deploy/overlays/overlay that re-tags the
+// image, and returns its directory.
+func (c *Cluster) userOverlay(overlay string) (string, error) {
+	dir := filepath.Join(c.dir, "install")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	base, err := filepath.Rel(dir, filepath.Join(harness.RepoRoot(), "deploy", "overlays", overlay))
+	if err != nil {
+		return "", err
+	}
+	k := fmt.Sprintf("resources: [%s]\nimages: [{name: metrics-proxy, newName: %s, newTag: %s}]\n", base, webhookName, webhookTag)
+	return dir, os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644)
 }

@@ -24,6 +24,8 @@ const DefaultReadyTimeout = 5 * time.Second
 
 // Options configure Harness.StartHAProxy and Check.
 type Options struct {
+	// Binary is the haproxy to run (one of testtool.HAProxies, say); Binary(t) when empty.
+	Binary string
 	// NodeIP is the value of NODE_IP in haproxy's environment; DefaultNodeIP when empty.
 	NodeIP string
 	// Env adds "NAME=value" entries to haproxy's environment, which otherwise holds only PATH
@@ -37,6 +39,10 @@ type Options struct {
 	Wait []string
 	// ReadyTimeout bounds the wait; DefaultReadyTimeout when zero.
 	ReadyTimeout time.Duration
+	// CertDir, when set, is a directory holding the frontend certificate (frontend.pem and
+	// frontend.pem.key, certs.NodeCert.Write) that haproxy sees at names.CertDir: it then runs in
+	// a private mount namespace (root only; see tls.go).
+	CertDir string
 }
 
 // HAProxy is a running haproxy process, in the foreground (-db), stopped in t.Cleanup; see
@@ -64,12 +70,20 @@ func Binary(t testing.TB) string {
 	return testtool.HAProxy(t)
 }
 
+// binary returns o.Binary, else Binary(t).
+func (o Options) binary(t testing.TB) string {
+	if o.Binary != "" {
+		return o.Binary
+	}
+	return Binary(t)
+}
+
 // startHAProxy writes cfg to a temporary directory and runs the distribution's haproxy on it in
 // the foreground, then waits until every address of opts.Wait accepts connections. It fails the
 // test with haproxy's output when haproxy exits or does not listen in time.
 func startHAProxy(t testing.TB, cfg string, opts Options) *HAProxy {
 	t.Helper()
-	bin := Binary(t)
+	bin := opts.binary(t)
 	if opts.NodeIP == "" {
 		opts.NodeIP = DefaultNodeIP
 	}
@@ -94,7 +108,7 @@ func startHAProxy(t testing.TB, cfg string, opts Options) *HAProxy {
 	if err := os.WriteFile(h.ConfigPath, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("haproxy: %v", err)
 	}
-	h.cmd = exec.Command(bin, "-db", "-f", h.ConfigPath)
+	h.cmd = command(t, bin, opts, "-db", "-f", h.ConfigPath)
 	h.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "NODE_IP=" + opts.NodeIP}, opts.Env...)
 	h.cmd.Dir = dir
 	if opts.Dir != "" {
@@ -165,12 +179,12 @@ func (h *HAProxy) Stop() {
 // StartHAProxy, and returns its output and whether haproxy accepted the config.
 func Check(t testing.TB, cfg string, opts Options) (string, bool) {
 	t.Helper()
-	bin := Binary(t)
+	bin := opts.binary(t)
 	path := filepath.Join(t.TempDir(), "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("haproxy -c: %v", err)
 	}
-	cmd := exec.Command(bin, "-c", "-f", path)
+	cmd := command(t, bin, opts, "-c", "-f", path)
 	if opts.NodeIP == "" {
 		opts.NodeIP = DefaultNodeIP
 	}

@@ -1,6 +1,8 @@
 package dataplane
 
 import (
+	"crypto/tls"
+	"sync"
 	"testing"
 )
 
@@ -10,6 +12,8 @@ import (
 type Harness struct {
 	ups []*Upstream
 	rec *recorder
+	mu  sync.Mutex             // guards tls
+	tls map[string]*tls.Config // addresses probed over TLS (UseTLS)
 }
 
 // New locks the component ports and starts the upstreams of specs (Components() when none are
@@ -58,6 +62,6 @@ func (h *Harness) StartHAProxy(t testing.TB, cfg string, opts Options) *HAProxy 
 // dropped first.
 func (h *Harness) Exchange(addr, raw string) (*Response, []Request, error) {
 	h.rec.take()
-	resp, err := Send(addr, raw)
+	resp, err := send(addr, raw, dialer(h.TLSConfig(addr)))
 	return resp, h.rec.take(), err
 }

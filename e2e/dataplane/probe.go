@@ -143,7 +143,7 @@ func (h *Harness) Pipeline(addr string, targets ...string) (string, []Request, e
 		b.WriteString(req)
 	}
 	h.rec.take()
-	answer, err := Talk(addr, b.String())
+	answer, err := talk(addr, b.String(), dialer(h.TLSConfig(addr)))
 	return answer, h.rec.take(), err
 }
 

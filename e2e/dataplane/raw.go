@@ -45,7 +45,12 @@ func Raw(method, target, host string, headers ...string) string {
 // address) and reads the response until the server closes the connection, within
 // RequestTimeout. A connection refused or reset, a timeout or an unparsable response is an error.
 func Send(addr, raw string) (*Response, error) {
-	data, err := Talk(addr, raw)
+	return send(addr, raw, dialer(nil))
+}
+
+// send is Send over the connections dial makes.
+func send(addr, raw string, dial func(string) (net.Conn, error)) (*Response, error) {
+	data, err := talk(addr, raw, dial)
 	if err != nil {
 		return nil, err
 	}
@@ -65,11 +70,16 @@ func Send(addr, raw string) (*Response, error) {
 // until it closes the connection, at most 1 MiB, within RequestTimeout: an HTTP exchange with
 // "Connection: close", or one command of HAProxy's runtime API. Receiving nothing is an error.
 func Talk(addr, text string) (string, error) {
+	return talk(addr, text, dialer(nil))
+}
+
+// talk is Talk over the connection dial makes.
+func talk(addr, text string, dial func(string) (net.Conn, error)) (string, error) {
 	if err := checkLoopback(addr); err != nil {
 		return "", err
 	}
 	deadline := time.Now().Add(RequestTimeout)
-	conn, err := net.DialTimeout("tcp", addr, RequestTimeout)
+	conn, err := dial(addr)
 	if err != nil {
 		return "", err
 	}

@@ -4,8 +4,11 @@
 // With -nodes real (or auto, what `make demo` passes, when the machine allows it: root,
 // containerd, runc, the CNI plugins) it runs on real nodes (package e2e/cluster): a control-plane
 // node and a worker with their own containerd and kubelet, the control plane as static pods,
-// kube-proxy, metrics-proxy installed with `kubectl apply -k deploy/overlays/self-signed`, then
-// render's output applied and the seed's test pod scraping through the proxy.
+// kube-proxy, metrics-proxy installed with `kubectl apply -k` on deploy/overlays/self-signed,
+// render's output applied and the seed's test pod scraping through the proxy; then Prometheus's
+// view (Cluster.RunPrometheus): the real Operator and Prometheus on kube-prometheus-stack's
+// defaults, the seed's all-HTTP proxies as the counter-check, render's default TLS proxies with
+// every target up.
 //
 // With -nodes played (the default) it runs package e2e/seed: etcd, kube-apiserver,
 // kube-controller-manager and kube-scheduler built from the Go module proxy, the metrics-proxy

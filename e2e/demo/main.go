@@ -110,6 +110,10 @@ static pods of the control-plane node (etcd metrics on 127.0.0.1:2381, kube-cont
 pod networking from the CNI plugins, images built locally (haproxy is this machine's), the
 webhook installed from deploy/ as pods.`)
 	fmt.Fprintln(out)
+	prom, err := seed.PrometheusBinaries(bin)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	c, err := cluster.Up(ctx, cluster.Options{Workers: 1, Bin: bin, Out: out})
 	if err != nil {
@@ -124,6 +128,14 @@ webhook installed from deploy/ as pods.`)
 	if _, err := c.RunSeed(ctx, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nDone in %.1fs: the seed procedure works end to end on real nodes\n", time.Since(start).Seconds())
+	fmt.Fprintln(out, `
+Prometheus's view. The real Prometheus Operator and Prometheus run on this machine, which reaches
+the node IPs over the cluster's bridge: kube-prometheus-stack's default Services and
+ServiceMonitors, EndpointSlices from the real endpointslice controller, the scrape configuration
+the Operator writes, discovery through the API server, scrapes through the real haproxy.`)
+	if _, err := c.RunPrometheus(ctx, out, prom); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nDone in %.1fs: the seed procedure works end to end on real nodes, and kube-prometheus-stack's default scrape through it\n", time.Since(start).Seconds())
 	return nil
 }

@@ -30,6 +30,9 @@ type Options struct {
 	Inject inject.Config
 	// PolicyFile is the validating webhooks' policy file; empty means the default policy.
 	PolicyFile string
+	// TLSSecretRollout is serve --tls-secret-rollout: the config hash set at injection includes
+	// the frontend certificate Secret.
+	TLSSecretRollout bool
 	// Logger receives the webhook server's logs; logr.Discard() when zero.
 	Logger logr.Logger
 	// Certs, when set, makes the server's certificate source (default: envtest's certificate
@@ -42,6 +45,9 @@ type Options struct {
 	// start: their flags through ControlPlane.Etcd.Configure() (set ControlPlane.Etcd first, it
 	// may be nil) and ControlPlane.GetAPIServer().Configure().
 	Environment func(*envtest.Environment)
+	// WrapTransport, when set, wraps the webhook server's transport to the API server (a test
+	// may delay its watches, so that its cache trails the API server as under load).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // ControlPlane is a running local control plane with our webhook server registered.
@@ -156,10 +162,14 @@ func (cp *ControlPlane) startServer(ctx context.Context, o Options, host string,
 			return err
 		}
 	}
-	mgr, err := server.New(cp.Config, server.Options{
+	cfg := rest.CopyConfig(cp.Config)
+	if o.WrapTransport != nil {
+		cfg.Wrap(o.WrapTransport)
+	}
+	mgr, err := server.New(cfg, server.Options{
 		Inject: o.Inject, Host: host, Port: port, Certs: source,
 		MetricsBindAddress: cp.MetricsAddr, HealthProbeBindAddress: cp.ProbeAddr, Logger: o.Logger,
-		PolicyFile: o.PolicyFile,
+		PolicyFile: o.PolicyFile, TLSSecretRollout: o.TLSSecretRollout,
 	})
 	if err != nil {
 		return err

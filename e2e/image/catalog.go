@@ -2,12 +2,15 @@ package image
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+
+	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // HAProxyRef is the name the haproxy image carries: the injector's default proxy image, so that
 // the injected DaemonSet runs it unchanged (present on the node, never pulled).
-const HAProxyRef = "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54"
+const HAProxyRef = names.DefaultImage
 
 // PauseRef is the sandbox image of the real-node cluster.
 const PauseRef = "localhost/pause:e2e"
@@ -24,12 +27,29 @@ func HAProxy(binary string) (Spec, error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("haproxy image: %w", err)
 	}
-	files = append(files, passwd()...)
+	files = append(append(files, gccRuntime(files)...), passwd()...)
 	return Spec{
 		Ref: HAProxyRef, Files: files,
 		Dirs:       map[string]int64{"/tmp": 0o1777, "/run": 0o755, "/var/lib/haproxy": 0o755, "/usr/local/etc/haproxy": 0o755},
 		Entrypoint: []string{"/usr/local/sbin/haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"},
 	}, nil
+}
+
+// gccRuntime returns libgcc_s.so.1 from the directory of the libc among files, when it is there:
+// glibc loads it at run time (dlopen, so ldd does not list it) for pthread_exit and cancellation,
+// and aborts without it ("libgcc_s.so.1 must be installed for pthread_exit to work"), as
+// HAProxy 3.0 in master-worker mode does at start.
+func gccRuntime(files []File) []File {
+	for _, f := range files {
+		if filepath.Base(f.Source) != "libc.so.6" {
+			continue
+		}
+		lib := filepath.Join(filepath.Dir(f.Source), "libgcc_s.so.1")
+		if _, err := os.Stat(lib); err == nil {
+			return []File{{Path: lib, Source: lib}}
+		}
+	}
+	return nil
 }
 
 // MetricsProxy is the webhook image the Dockerfile describes, from a static binary: /metrics-proxy
@@ -87,7 +107,13 @@ func KubeProxy(binary string) (Spec, error) {
 		return spec, fmt.Errorf("kube-proxy image: no iptables extensions in %s (package iptables)", xtablesDir)
 	}
 	for _, e := range extensions {
-		spec.Files = append(spec.Files, File{Path: e, Source: e})
+		// With their own libraries: libxt_statistic.so needs libm, without which kube-proxy
+		// cannot write the rules of a Service with two endpoints or more.
+		files, err := WithLibraries(e, e)
+		if err != nil {
+			return spec, fmt.Errorf("kube-proxy image: %w", err)
+		}
+		spec.Files = append(spec.Files, files...)
 	}
 	return spec, nil
 }

@@ -94,7 +94,7 @@ func TestName(t *testing.T) {
 	for ref, want := range map[string]string{
 		"metrics-proxy:latest": "docker.io/library/metrics-proxy:latest",
 		"localhost/pause:e2e":  "localhost/pause:e2e",
-		HAProxyRef:             HAProxyRef,
+		HAProxyRef:             "docker.io/library/" + HAProxyRef, // the default image is a short name
 	} {
 		got, err := Name(ref)
 		require.NoError(t, err)

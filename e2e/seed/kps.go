@@ -19,32 +19,36 @@ const (
 	kpsFullname   = "kps-kube-prometheus-stack"
 )
 
-// kpsTarget is one of KPS's default scrape targets.
-type kpsTarget struct {
-	// job is the Service's jobLabel label, the job of the series; chart is the exporter's
+// KPSTarget is one of KPS's default scrape targets.
+type KPSTarget struct {
+	// Job is the Service's jobLabel label, the job of the series; Chart is the exporter's
 	// directory and app suffix.
-	job, chart string
-	port       int
-	// selector is the Service's default selector (kubeadm's static pod labels, kube-proxy's).
-	selector string
-	// https: scheme https with insecureSkipVerify (kubeControllerManager and kubeScheduler
+	Job, Chart string
+	Port       int
+	// Selector is the Service's default selector (kubeadm's static pod labels, kube-proxy's).
+	Selector string
+	// HTTPS: scheme https with insecureSkipVerify (kubeControllerManager and kubeScheduler
 	// default to it on Kubernetes >= 1.22/1.23); the token goes with every scrape either way
 	// (kubeProxy and kubeEtcd set bearerTokenFile by default).
-	https bool
+	HTTPS bool
 }
 
-var kpsTargets = []kpsTarget{
-	{job: "kube-controller-manager", chart: "kube-controller-manager", port: 10257, selector: "component: kube-controller-manager", https: true},
-	{job: "kube-scheduler", chart: "kube-scheduler", port: 10259, selector: "component: kube-scheduler", https: true},
-	{job: "kube-proxy", chart: "kube-proxy", port: 10249, selector: "k8s-app: kube-proxy"},
-	{job: "kube-etcd", chart: "kube-etcd", port: 2381, selector: "component: etcd"},
+// Service is the name of the target's headless Service (and ServiceMonitor).
+func (t KPSTarget) Service() string { return kpsFullname + "-" + t.Chart }
+
+// KPSTargets are KPS's default scrape targets of the four components.
+var KPSTargets = []KPSTarget{
+	{Job: "kube-controller-manager", Chart: "kube-controller-manager", Port: 10257, Selector: "component: kube-controller-manager", HTTPS: true},
+	{Job: "kube-scheduler", Chart: "kube-scheduler", Port: 10259, Selector: "component: kube-scheduler", HTTPS: true},
+	{Job: "kube-proxy", Chart: "kube-proxy", Port: 10249, Selector: "k8s-app: kube-proxy"},
+	{Job: "kube-etcd", Chart: "kube-etcd", Port: 2381, Selector: "component: etcd"},
 }
 
-// kpsObjects returns the Services and ServiceMonitors as KPS renders them with default values.
-func kpsObjects() string {
+// KPSObjects returns the Services and ServiceMonitors as KPS renders them with default values.
+func KPSObjects() string {
 	var b strings.Builder
-	for _, t := range kpsTargets {
-		name := kpsFullname + "-" + t.chart
+	for _, t := range KPSTargets {
+		name := t.Service()
 		fmt.Fprintf(&b, `apiVersion: v1
 kind: Service
 metadata:
@@ -85,8 +89,8 @@ spec:
   endpoints:
   - port: http-metrics
     bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
-`, name, t.chart, t.job, KPSRelease, t.port, t.selector, Namespace)
-		if t.https {
+`, name, t.Chart, t.Job, KPSRelease, t.Port, t.Selector, Namespace)
+		if t.HTTPS {
 			b.WriteString(`    scheme: https
     tlsConfig:
       caFile: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
@@ -125,9 +129,9 @@ or
 	{"TargetDown", `100 * (count(up == 0) BY (cluster, job, namespace, service) / count(up) BY (cluster, job, namespace, service)) > 10`, "10m"},
 }
 
-// kpsRules is the PrometheusRule holding MixinAlerts, selected by KPS's default ruleSelector
+// KPSRules is the PrometheusRule holding MixinAlerts, selected by KPS's default ruleSelector
 // (release: kps).
-func kpsRules() string {
+func KPSRules() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
@@ -148,11 +152,11 @@ spec:
 	return b.String()
 }
 
-// kpsPrometheus is the Prometheus resource and its RBAC as KPS renders them, except for the
+// KPSPrometheusObjects is the Prometheus resource and its RBAC as KPS renders them, except for the
 // intervals (5s instead of 30s, so that the run takes seconds), the service-discovery role
 // (EndpointSlice: the endpointslice controller's objects) and the service account (the scraper
 // that render's metrics-reader binding names).
-func kpsPrometheus() string {
+func KPSPrometheusObjects() string {
 	return fmt.Sprintf(`apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:

@@ -1,24 +1,19 @@
 package seed
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
@@ -75,6 +70,10 @@ func (r *run) startOperator(ctx context.Context) error {
 	if _, stderr, err := r.cp.Kubectl(ctx, "", "apply", "--server-side", "-f", r.o.Prometheus.CRDs); err != nil {
 		return fmt.Errorf("CRDs: %w: %s", err, stderr)
 	}
+	// The Operator turns off the controllers of CRDs it does not find served when it starts.
+	if _, stderr, err := r.cp.Kubectl(ctx, "", "wait", "--for=condition=Established", "--timeout=60s", "-f", r.o.Prometheus.CRDs); err != nil {
+		return fmt.Errorf("CRDs established: %w: %s", err, stderr)
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return err
@@ -103,39 +102,20 @@ func (r *run) applyKPS(ctx context.Context) error {
 	if err := r.applyComponentPods(ctx); err != nil {
 		return err
 	}
-	objects := kpsObjects() + kpsPrometheus() + "---\n" + kpsRules()
+	objects := KPSObjects() + KPSPrometheusObjects() + "---\n" + KPSRules()
 	r.w.say("kube-prometheus-stack 88.5.3's Services and ServiceMonitors with default values (release %s):", KPSRelease)
-	r.w.block(kpsObjects())
+	r.w.block(KPSObjects())
 	r.w.command("kubectl apply -f -   # the above, KPS's Prometheus (intervals 5s) and a PrometheusRule with the mixins' alerts")
 	if _, err := r.kubectl(ctx, objects, "apply", "-f", "-"); err != nil {
 		return err
 	}
 	// The endpointslice controller of kube-controller-manager fills the headless Services.
 	want := map[string]int{}
-	for _, t := range kpsTargets {
-		want[kpsFullname+"-"+t.chart] = 1
+	for _, t := range KPSTargets {
+		want[t.Service()] = 1
 	}
 	want[kpsFullname+"-kube-proxy"] = 2
-	err := waitUntil(ctx, PrometheusWait, func(ctx context.Context) error {
-		for svc, n := range want {
-			slices, err := r.cs.DiscoveryV1().EndpointSlices("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
-			if err != nil {
-				return err
-			}
-			got := 0
-			for _, s := range slices.Items {
-				for _, e := range s.Endpoints {
-					if e.Conditions.Ready != nil && *e.Conditions.Ready {
-						got += len(e.Addresses)
-					}
-				}
-			}
-			if got != n {
-				return fmt.Errorf("EndpointSlices of %s: %d ready addresses, want %d", svc, got, n)
-			}
-		}
-		return nil
-	})
+	err := waitUntil(ctx, PrometheusWait, func(ctx context.Context) error { return ReadyEndpoints(ctx, r.cs, want) })
 	if err != nil {
 		_, _ = r.kubectl(ctx, "", "get", "endpointslices,services", "-n", "kube-system", "-o", "yaml")
 		return err
@@ -149,85 +129,28 @@ func promSecret() string { return "prometheus-" + KPSPrometheus }
 func promRules() string  { return "prometheus-" + KPSPrometheus + "-rulefiles-0" }
 
 func (r *run) startPrometheus(ctx context.Context) error {
-	var config []byte
-	rules := map[string]string{}
-	err := waitUntil(ctx, PrometheusWait, func(ctx context.Context) error {
-		secret, err := r.cs.CoreV1().Secrets(Namespace).Get(ctx, promSecret(), metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(secret.Data["prometheus.yaml.gz"]))
-		if err != nil {
-			return fmt.Errorf("secret %s: %w", promSecret(), err)
-		}
-		if config, err = io.ReadAll(io.LimitReader(zr, maxBody)); err != nil {
-			return err
-		}
-		for _, t := range kpsTargets {
-			if !bytes.Contains(config, []byte("serviceMonitor/"+Namespace+"/"+kpsFullname+"-"+t.chart+"/0")) {
-				return fmt.Errorf("the configuration has no job for ServiceMonitor %s yet", kpsFullname+"-"+t.chart)
-			}
-		}
-		cm, err := r.cs.CoreV1().ConfigMaps(Namespace).Get(ctx, promRules(), metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		var loaded bool
-		for _, text := range cm.Data {
-			loaded = loaded || strings.Contains(text, MixinAlerts[0].Name)
-		}
-		if !loaded {
-			return fmt.Errorf("ConfigMap %s holds no PrometheusRule yet", promRules())
-		}
-		rules = cm.Data
-		return nil
-	})
+	config, rules, err := OperatorOutput(ctx, r.cs)
 	if err != nil {
-		return fmt.Errorf("the Operator's configuration: %w", err)
+		return err
 	}
-	// What the config reloader does in the pod: expand the pod's environment.
-	config = bytes.ReplaceAll(config, []byte("$(POD_NAME)"), []byte(KPSPrometheus+"-0"))
-	config = bytes.ReplaceAll(config, []byte("$(SHARD)"), []byte("0"))
 	r.w.say("the Operator wrote Secret %s (prometheus.yaml.gz, %d bytes unzipped) and ConfigMap %s", promSecret(), len(config), promRules())
 	r.w.block(excerpt(string(config), "job_name: serviceMonitor/"+Namespace+"/"+kpsFullname+"-kube-controller-manager/0", 40))
 
-	dir := filepath.Join(r.dir, "kubelet", KPSPrometheus+"-0")
-	sa, cfgOut, ruleDir, data := filepath.Join(dir, "serviceaccount"), filepath.Join(dir, "config_out"), filepath.Join(dir, "rules"), filepath.Join(dir, "data")
 	token, _, err := r.cp.Kubectl(ctx, "", "create", "token", Scraper, "-n", Namespace, "--duration=1h")
 	if err != nil {
-		return err
-	}
-	if err := writeFiles(sa, map[string]string{"token": strings.TrimSpace(token), "ca.crt": string(r.cp.Config.CAData), "namespace": Namespace}); err != nil {
-		return err
-	}
-	if err := writeFiles(cfgOut, map[string]string{"prometheus.env.yaml": string(config)}); err != nil {
-		return err
-	}
-	if err := writeFiles(ruleDir, rules); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	args := []string{"--config.file=/etc/prometheus/config_out/prometheus.env.yaml", "--storage.tsdb.path=" + data,
-		"--web.listen-address=" + addr, "--storage.tsdb.retention.time=1h", "--log.level=info"}
-	mounts := []mount{
-		{host: sa, path: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true},
-		{host: cfgOut, path: "/etc/prometheus/config_out", readOnly: true},
-		{host: ruleDir, path: "/etc/prometheus/rules/" + promRules(), readOnly: true},
-	}
-	// /var/run is /run on this host; the namespace mounts below /run.
-	for i := range mounts {
-		mounts[i].path = strings.Replace(mounts[i].path, "/var/run/", "/run/", 1)
-	}
-	path, argv, err := inNamespace(mounts, nil, filepath.Join(dir, "ns"), r.o.Prometheus.Prometheus, args)
+	pod := PrometheusPod{Binary: r.o.Prometheus.Prometheus, Dir: filepath.Join(r.dir, "kubelet", KPSPrometheus+"-0"),
+		Config: config, Rules: rules, Token: token, CA: r.cp.Config.CAData, Addr: addr}
+	path, argv, err := pod.Command()
 	if err != nil {
 		return err
 	}
+	args := pod.Args(filepath.Join(pod.Dir, "data"))
 	host, port, _ := net.SplitHostPort(r.cp.Config.Host[len("https://"):])
 	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "KUBERNETES_SERVICE_HOST=" + host, "KUBERNETES_SERVICE_PORT=" + strings.TrimSuffix(port, "/")}
 	p, err := startProcess("prometheus", path, argv, env, nil)
@@ -237,13 +160,7 @@ func (r *run) startPrometheus(ctx context.Context) error {
 	r.atStop("prometheus", p.stop)
 	r.procs = append(r.procs, p)
 	r.prom = "http://" + addr
-	if err := p.waitFor(ctx, "prometheus ready", PrometheusWait, func(ctx context.Context) error {
-		status, _, err := get(ctx, plainClient, r.prom+"/-/ready", "")
-		if err == nil && status != 200 {
-			err = fmt.Errorf("status %d", status)
-		}
-		return err
-	}); err != nil {
+	if err := p.waitFor(ctx, "prometheus ready", PrometheusWait, PrometheusAPI{URL: r.prom}.Ready); err != nil {
 		return err
 	}
 	r.w.say("prometheus (pid %d) %s", p.Pid(), strings.Join(args, " "))
@@ -253,42 +170,16 @@ func (r *run) startPrometheus(ctx context.Context) error {
 	return nil
 }
 
-// promTarget is one active target of Prometheus's /api/v1/targets.
-type promTarget struct {
-	Labels    map[string]string `json:"labels"`
-	Health    string            `json:"health"`
-	LastError string            `json:"lastError"`
-	ScrapeURL string            `json:"scrapeUrl"`
-}
-
-// PrometheusTarget is a target as the run saw it: job, instance, health and the last error.
-type PrometheusTarget struct {
-	Job, Instance, Health, LastError, ScrapeURL string
-}
-
 func (r *run) targets(ctx context.Context) ([]PrometheusTarget, error) {
-	var resp struct {
-		Data struct {
-			ActiveTargets []promTarget `json:"activeTargets"`
-		} `json:"data"`
-	}
-	if err := r.promAPI(ctx, "/api/v1/targets?state=active", &resp); err != nil {
-		return nil, err
-	}
-	var out []PrometheusTarget
-	for _, t := range resp.Data.ActiveTargets {
-		out = append(out, PrometheusTarget{Job: t.Labels["job"], Instance: t.Labels["instance"], Health: t.Health, LastError: t.LastError, ScrapeURL: t.ScrapeURL})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Job+out[i].Instance < out[j].Job+out[j].Instance })
-	return out, nil
+	return PrometheusAPI{URL: r.prom}.Targets(ctx)
 }
 
 // wantTargets are the targets KPS's defaults give on the scenario's two nodes: every control-plane
 // component on the control-plane node, kube-proxy on both.
 func wantTargets() map[string]string {
 	want := map[string]string{}
-	for _, t := range kpsTargets {
-		want[t.job+" "+net.JoinHostPort(NodeIP, strconv.Itoa(t.port))] = t.job
+	for _, t := range KPSTargets {
+		want[t.Job+" "+net.JoinHostPort(NodeIP, strconv.Itoa(t.Port))] = t.Job
 	}
 	want["kube-proxy "+net.JoinHostPort(WorkerIP, "10249")] = "kube-proxy"
 	return want
@@ -329,9 +220,9 @@ func (r *run) prometheusView(ctx context.Context) error {
 	}
 	r.w.command("curl %s/api/v1/query --data-urlencode 'query=up'", r.prom)
 	for _, s := range up {
-		r.w.say("  up{job=%q, instance=%q} %s", s.Metric["job"], s.Metric["instance"], s.value())
-		if s.value() != "1" {
-			return fmt.Errorf("up{job=%q, instance=%q} is %s", s.Metric["job"], s.Metric["instance"], s.value())
+		r.w.say("  up{job=%q, instance=%q} %s", s.Metric["job"], s.Metric["instance"], s.V())
+		if s.V() != "1" {
+			return fmt.Errorf("up{job=%q, instance=%q} is %s", s.Metric["job"], s.Metric["instance"], s.V())
 		}
 	}
 	if len(up) != len(wantTargets()) {
@@ -345,7 +236,7 @@ func (r *run) prometheusView(ctx context.Context) error {
 		if len(res) == 0 {
 			return fmt.Errorf("no series for %s: the component's metrics did not reach Prometheus", q)
 		}
-		r.w.say("  %s -> %d series, e.g. %s %s", q, len(res), res[0].Metric["__name__"], res[0].value())
+		r.w.say("  %s -> %d series, e.g. %s %s", q, len(res), res[0].Metric["__name__"], res[0].V())
 		r.report.Series = append(r.report.Series, q)
 	}
 	return r.checkAlerts(ctx, nil)
@@ -361,52 +252,16 @@ func seriesQueries() []string {
 	}
 }
 
-// checkAlerts fetches the loaded alerting rules: every MixinAlert must be loaded and healthy,
-// those in pending (name to true) pending, every other one inactive.
+// checkAlerts waits until every MixinAlert is loaded and healthy, those in pending (name to
+// true) pending, every other one inactive.
 func (r *run) checkAlerts(ctx context.Context, pending map[string]bool) error {
-	var resp struct {
-		Data struct {
-			Groups []struct {
-				Rules []struct {
-					Name   string `json:"name"`
-					State  string `json:"state"`
-					Health string `json:"health"`
-				} `json:"rules"`
-			} `json:"groups"`
-		} `json:"data"`
+	lines, err := PrometheusAPI{URL: r.prom}.AlertStates(ctx, pending)
+	if err != nil {
+		return err
 	}
-	return waitUntil(ctx, PrometheusWait, func(ctx context.Context) error {
-		if err := r.promAPI(ctx, "/api/v1/rules?type=alert", &resp); err != nil {
-			return err
-		}
-		state := map[string]string{}
-		for _, g := range resp.Data.Groups {
-			for _, rule := range g.Rules {
-				if rule.Health == "err" {
-					return fmt.Errorf("rule %s does not evaluate", rule.Name)
-				}
-				state[rule.Name] = rule.State
-			}
-		}
-		var lines []string
-		for _, a := range MixinAlerts {
-			want := "inactive"
-			if pending[a.Name] {
-				want = "pending"
-			}
-			got, ok := state[a.Name]
-			if !ok {
-				return fmt.Errorf("alert %s not loaded", a.Name)
-			}
-			if got != want {
-				return fmt.Errorf("alert %s is %s, want %s", a.Name, got, want)
-			}
-			lines = append(lines, a.Name+" "+got)
-		}
-		r.w.command("curl %s/api/v1/rules?type=alert", r.prom)
-		r.w.say("  %s", strings.Join(lines, ", "))
-		return nil
-	})
+	r.w.command("curl %s/api/v1/rules?type=alert", r.prom)
+	r.w.say("  %s", strings.Join(lines, ", "))
+	return nil
 }
 
 func (r *run) seedConfigDown(ctx context.Context) error {
@@ -460,45 +315,8 @@ func (r *run) showTargets(ts []PrometheusTarget) {
 	}
 }
 
-// sample is one series of a query's result.
-type sample struct {
-	Metric map[string]string `json:"metric"`
-	Value  []any             `json:"value"`
-}
-
-func (s sample) value() string {
-	if len(s.Value) == 2 {
-		if v, ok := s.Value[1].(string); ok {
-			return v
-		}
-	}
-	return "?"
-}
-
-func (r *run) query(ctx context.Context, q string) ([]sample, error) {
-	var resp struct {
-		Data struct {
-			Result []sample `json:"result"`
-		} `json:"data"`
-	}
-	if err := r.promAPI(ctx, "/api/v1/query?query="+url.QueryEscape(q), &resp); err != nil {
-		return nil, err
-	}
-	return resp.Data.Result, nil
-}
-
-func (r *run) promAPI(ctx context.Context, path string, v any) error {
-	status, body, err := get(ctx, plainClient, r.prom+path, "")
-	if err != nil {
-		return err
-	}
-	if status != 200 {
-		return fmt.Errorf("GET %s: status %d: %s", path, status, truncate(body, 200))
-	}
-	if err := json.Unmarshal([]byte(body), v); err != nil {
-		return fmt.Errorf("GET %s: %w", path, err)
-	}
-	return nil
+func (r *run) query(ctx context.Context, q string) ([]Sample, error) {
+	return PrometheusAPI{URL: r.prom}.Query(ctx, q)
 }
 
 // waitUntil retries check every 500ms until it succeeds, at most timeout; the error is check's last.
@@ -541,4 +359,27 @@ func excerpt(text, from string, n int) string {
 		}
 	}
 	return ""
+}
+
+// ReadyEndpoints checks once that the EndpointSlices of each Service of kube-system in want hold
+// its number of ready addresses.
+func ReadyEndpoints(ctx context.Context, cs kubernetes.Interface, want map[string]int) error {
+	for svc, n := range want {
+		slices, err := cs.DiscoveryV1().EndpointSlices("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + svc})
+		if err != nil {
+			return err
+		}
+		got := 0
+		for _, s := range slices.Items {
+			for _, e := range s.Endpoints {
+				if e.Conditions.Ready != nil && *e.Conditions.Ready {
+					got += len(e.Addresses)
+				}
+			}
+		}
+		if got != n {
+			return fmt.Errorf("EndpointSlices of %s: %d ready addresses, want %d", svc, got, n)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package testtool
 
 import (
+	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,4 +25,21 @@ func TestComponentSubsets(t *testing.T) {
 		assert.Equal(t, cs, parsed, "canonical order")
 	}
 	assert.True(t, seen[components.Join(components.All())])
+}
+
+// TestHAProxies: each binary HAProxies returns reports the branch it stands for, and the branches
+// come in the order of ProvenHAProxyBranches.
+func TestHAProxies(t *testing.T) {
+	builds := HAProxies(t)
+	var branches []string
+	for _, b := range builds {
+		out, err := exec.Command(b.Path, "-v").Output()
+		require.NoError(t, err)
+		assert.Contains(t, string(out), "version "+b.Branch+".", b.Path)
+		branches = append(branches, b.Branch)
+	}
+	assert.Subset(t, ProvenHAProxyBranches, branches)
+	if os.Getenv("CI") != "" {
+		assert.Equal(t, ProvenHAProxyBranches, branches)
+	}
 }

@@ -13,13 +13,18 @@ import (
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
-// ConfigMapFiller is the mutating handler for proxy ConfigMaps: it fills a stub's haproxy.cfg.
-type ConfigMapFiller struct{}
+// ConfigMapFiller is the mutating handler for proxy ConfigMaps: it fills a stub's haproxy.cfg,
+// letting through the paths and methods the policy in force allows (so that the filled stub
+// complies with it).
+type ConfigMapFiller struct {
+	// Policies gives the policy in force; nil: the default policy.
+	Policies PolicySource
+}
 
 var _ admission.Handler = ConfigMapFiller{}
 
 // Handle implements admission.Handler.
-func (ConfigMapFiller) Handle(ctx context.Context, req admission.Request) admission.Response {
+func (h ConfigMapFiller) Handle(ctx context.Context, req admission.Request) admission.Response {
 	if err := malformedRequest(req, configMapKind); err != nil {
 		return malformed(ctx, WebhookMutate, req, err)
 	}
@@ -30,7 +35,12 @@ func (ConfigMapFiller) Handle(ctx context.Context, req admission.Request) admiss
 		msg := fmt.Sprintf("ConfigMap %s/%s: %s", req.Namespace, req.Name, v)
 		return decided(ctx, WebhookMutate, req, OutcomeDenied, v.String(), admission.Denied(msg))
 	}
-	out, err := inject.ConfigMapJSON(req.Object.Raw)
+	var f inject.Filter
+	if h.Policies != nil {
+		p := h.Policies.Policy()
+		f = inject.Filter{Paths: p.AllowedPaths, Methods: p.AllowedMethods}
+	}
+	out, err := inject.ConfigMapJSONFiltered(req.Object.Raw, f)
 	switch {
 	case errors.Is(err, inject.ErrInvalidAnnotation):
 		msg := fmt.Sprintf("ConfigMap %s/%s: %v", req.Namespace, req.Name, err)

@@ -7,10 +7,9 @@ import (
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	kjson "sigs.k8s.io/json"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
@@ -24,9 +23,16 @@ type DaemonSetInjector struct {
 	// Namespaces reads Namespaces for the Pod Security warning (a cached reader); nil turns the
 	// warning off.
 	Namespaces client.Reader
-	// ConfigMaps reads the ConfigMap the DaemonSet mounts, for the pod template's config hash
-	// (uncached, like the validator's); nil leaves the hash as it is.
+	// ConfigMaps reads the ConfigMap the DaemonSet mounts, for the pod template's config hash,
+	// from the API server: when ConfigHashes does not hold it, or the DaemonSet carries another
+	// hash (see configHash); nil leaves the hash as it is.
 	ConfigMaps client.Reader
+	// ConfigHashes reads the config-hash cache (labelled ConfigMaps cut by TrimToConfigHash);
+	// nil: every hash is read live.
+	ConfigHashes client.Reader
+	// Secrets reads the frontend certificate Secret (metrics-proxy.io/tls-secret) the hash
+	// includes (serve --tls-secret-rollout); nil: the hash is the ConfigMap's alone.
+	Secrets client.Reader
 }
 
 var _ admission.Handler = (*DaemonSetInjector)(nil)
@@ -43,16 +49,26 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 		msg := fmt.Sprintf("DaemonSet %s/%s: %s", req.Namespace, req.Name, v)
 		return decided(ctx, WebhookMutate, req, OutcomeDenied, v.String(), admission.Denied(msg))
 	}
-	var meta metav1.PartialObjectMetadata
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(req.Object.Raw, &meta); err != nil {
-		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, fmt.Errorf("decode DaemonSet: %w", err)))
-	}
-	if meta.Labels[names.InjectLabel] == "false" {
+	// One decode of the DaemonSet serves the opt-out, the not-a-proxy note, the config hash
+	// look-up and injection.
+	var warnings []string
+	injected := false
+	res, err := inject.DaemonSetTree(req.Object.Raw, func(ds *appsv1.DaemonSet) (inject.Config, error) {
+		if ds.DeletionTimestamp != nil {
+			return inject.Config{}, errBeingDeleted
+		}
+		injected = true
+		warnings = notAProxy(ds, req.Namespace, req.Name)
+		cfg := h.Config
+		cfg.ConfigHash = h.configHash(ctx, req.Namespace, ds)
+		return cfg, nil
+	})
+	if err == nil && !injected {
 		return decided(ctx, WebhookMutate, req, OutcomeSkipped, "opted out by label "+names.InjectLabel, admission.Allowed(""))
 	}
-	cfg := h.Config
-	cfg.ConfigHash = configHash(ctx, h.ConfigMaps, req.Namespace, meta.Annotations)
-	out, err := inject.DaemonSetJSON(req.Object.Raw, cfg)
+	if errors.Is(err, errBeingDeleted) { // no pod of it runs again; its deletion must finish
+		return decided(ctx, WebhookMutate, req, OutcomeSkipped, "being deleted", admission.Allowed(""))
+	}
 	switch {
 	case errors.Is(err, inject.ErrInvalidAnnotation):
 		msg := fmt.Sprintf("DaemonSet %s/%s: %v", req.Namespace, req.Name, err)
@@ -60,10 +76,30 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 	case err != nil:
 		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
 	}
-	resp := admission.PatchResponseFromRaw(req.Object.Raw, out)
+	resp := patchResponse(&res)
+	warnings = append(warnings, res.Notes...)
 	if w := podSecurityWarning(ctx, h.Namespaces, req.Namespace); w != "" {
-		resp = resp.WithWarnings(w)
+		warnings = append(warnings, w)
+	}
+	if len(warnings) > 0 {
+		resp = resp.WithWarnings(warnings...)
 	}
 	outcome, reason := patchOutcome(resp)
 	return decided(ctx, WebhookMutate, req, outcome, reason, resp)
+}
+
+// errBeingDeleted stops the injection of a DaemonSet being deleted.
+var errBeingDeleted = errors.New("being deleted")
+
+// notAProxy warns about a DaemonSet selected only by its namespace's label (it has no
+// metrics-proxy.io/inject: "true" of its own) that does not look like a proxy: injection turns a
+// workload such as node-exporter into one (see inject.IsProxy). ds is the DaemonSet as
+// reviewed, before injection; it is not changed.
+func notAProxy(ds *appsv1.DaemonSet, namespace, name string) []string {
+	if ds.Labels[names.InjectLabel] == "true" || inject.IsProxy(ds) {
+		return nil
+	}
+	named := *ds
+	named.Namespace, named.Name = namespace, name
+	return []string{inject.NotAProxyNote(&named)}
 }

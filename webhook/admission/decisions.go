@@ -36,10 +36,15 @@ const (
 )
 
 // decided records one decision, in the counter and as one structured log line, and returns resp.
+// The resource label names a subresource after a slash (daemonsets/status).
 func decided(ctx context.Context, webhook string, req admission.Request, outcome, reason string, resp admission.Response) admission.Response {
-	admissionDecisions.WithLabelValues(webhook, req.Resource.Resource, outcome).Inc()
+	resource := req.Resource.Resource
+	if req.SubResource != "" {
+		resource += "/" + req.SubResource
+	}
+	admissionDecisions.WithLabelValues(webhook, resource, outcome).Inc()
 	log.FromContext(ctx).Info("admission decision", "webhook", webhook,
-		"resource", req.Resource.Resource, "namespace", req.Namespace, "name", req.Name,
+		"resource", resource, "namespace", req.Namespace, "name", req.Name,
 		"uid", req.UID, "operation", req.Operation, "outcome", outcome, "reason", reason)
 	return resp
 }

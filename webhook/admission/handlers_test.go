@@ -38,6 +38,7 @@ type handlerCase struct {
 	kind      metav1.GroupVersionKind // zero: the handler's own kind
 	uid       string                  // empty: "uid-1"; "-": none
 	namespace string
+	sub       string // the subresource, status say
 	object    string
 	old       string
 	allowed   bool
@@ -60,7 +61,7 @@ func (tt handlerCase) run(t *testing.T, kind metav1.GroupVersionKind) {
 			uid = ""
 		}
 		req := cradmission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
-			Kind: kind, Operation: tt.op, Namespace: tt.namespace, Name: "p",
+			Kind: kind, Operation: tt.op, Namespace: tt.namespace, Name: "p", SubResource: tt.sub,
 			Object: runtime.RawExtension{Raw: []byte(tt.object)}}}
 		req.UID = typesUID(uid)
 		if tt.old != "" {
@@ -99,6 +100,8 @@ func TestMutatingHandlers(t *testing.T) {
 		{name: "unknown namespace: no warning", handler: injector(namespaces), op: admissionv1.Create, namespace: "absent", object: stub, allowed: true, patched: true},
 		{name: "opted out", handler: injector(namespaces), op: admissionv1.Update, object: `{"metadata":{"name":"p","labels":{"metrics-proxy.io/inject":"false"}}}`, allowed: true},
 		{name: "undecodable", handler: injector(namespaces), op: admissionv1.Create, object: `{"metadata":"x"}`, code: http.StatusBadRequest},
+		{name: "being deleted: neither injected nor denied (its finalizers must go)", handler: injector(namespaces), op: admissionv1.Update, namespace: "privileged",
+			object: `{"metadata":{"name":"p","deletionTimestamp":"2026-01-01T00:00:00Z","annotations":{"metrics-proxy.io/image":"UPPER/case"}},"spec":{}}`, allowed: true},
 		{name: "bad image denied", handler: injector(namespaces), op: admissionv1.Create, namespace: "privileged",
 			object: `{"metadata":{"name":"p","annotations":{"metrics-proxy.io/image":"UPPER/case"}},"spec":{}}`,
 			code:   http.StatusForbidden, message: `DaemonSet privileged/p: invalid metrics-proxy annotation: annotation metrics-proxy.io/image: "UPPER/case"`},
@@ -154,7 +157,7 @@ func TestValidatingHandlers(t *testing.T) {
 		cm("unlabelled", "plain", nil, map[string]string{names.ConfigKey: cfg}),
 		cm("leaky", "plain", proxyLabel, map[string]string{names.ConfigKey: bypass}),
 		mountedDS,
-	).Build()
+	).WithIndex(&appsv1.DaemonSet{}, admission.IndexMountedConfigMaps, admission.MountedConfigMaps).Build()
 	deny := admission.StaticPolicy{P: &policy.Policy{ExemptNamespaces: []string{"break-glass"}}}
 	warn := admission.StaticPolicy{P: &policy.Policy{Enforcement: policy.EnforcementWarn}}
 	dsv := func(p admission.PolicySource) cradmission.Handler {

@@ -123,6 +123,15 @@ func TestSystemNamespacesNeverSelectedThroughAPIServer(t *testing.T) {
 	stderr := kubectlFails(t, manifestOf(stub, "proxy", "kube-system", `metrics-proxy.io/inject: "true"`), "apply", "--dry-run=server", "-f", "-")
 	assert.Contains(t, stderr, "spec.template.spec.containers: Required value", "a labelled stub is not injected in kube-system either")
 	kubectl(t, configMap("metrics-proxy", "kube-system", proxyLabel, bypass), "apply", "--dry-run=server", "-f", "-")
+	// Nor are its status writes and its DaemonSets carrying a status annotation (the status and
+	// annotated entries).
+	forged := strings.Replace(manifestOf(ordinary, "forged-status", "kube-system", names.InjectLabel+`: "false"`), "metadata:\n",
+		"metadata:\n  annotations: {"+names.StatusAnnotation+": \"{}\"}\n", 1)
+	kubectl(t, forged, "apply", "-f", "-")
+	t.Cleanup(func() { kubectl(t, "", "delete", "daemonset", "forged-status", "-n", "kube-system") })
+	kubectl(t, "", "patch", "daemonset", "forged-status", "-n", "kube-system", "--subresource=status", "--type=merge",
+		"-p", `{"metadata":{"labels":{"`+names.InjectLabel+`":"true"}}}`)
+	kubectl(t, "", "label", "daemonset", "forged-status", "-n", "kube-system", names.InjectLabel+"-")
 
 	// The same in an ordinary enabled namespace is selected: the exclusion is by name only.
 	enabled := newProxyNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})

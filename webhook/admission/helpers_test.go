@@ -26,7 +26,7 @@ func manifestOf(tmpl, name, namespace, labels string) string {
 }
 
 // newNamespace creates a namespace with a generated name and the labels, deleted after the test.
-func newNamespace(t *testing.T, labels map[string]string) string {
+func newNamespace(t testing.TB, labels map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "it-", Labels: labels}}
 	require.NoError(t, cp.Client.Create(context.Background(), ns))
@@ -56,7 +56,7 @@ func ensureNamespace(t *testing.T, name string) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-func getDaemonSet(t *testing.T, namespace, name string) *appsv1.DaemonSet {
+func getDaemonSet(t testing.TB, namespace, name string) *appsv1.DaemonSet {
 	t.Helper()
 	ds := &appsv1.DaemonSet{}
 	require.NoError(t, cp.Client.Get(context.Background(), client.ObjectKey{Namespace: namespace, Name: name}, ds))
@@ -98,7 +98,13 @@ func httpGet(t *testing.T, url string) httpResult {
 // /metrics; 0 while the series does not exist.
 func invalidReloads(t *testing.T) float64 {
 	t.Helper()
-	const series = `metrics_proxy_policy_reloads_total{result="invalid"} `
+	return metricValue(t, `metrics_proxy_policy_reloads_total{result="invalid"}`)
+}
+
+// metricValue reads a series from the server's /metrics; 0 while it does not exist.
+func metricValue(t *testing.T, name string) float64 {
+	t.Helper()
+	series := name + " "
 	for _, line := range strings.Split(httpGet(t, "http://"+cp.MetricsAddr+"/metrics").body, "\n") {
 		if v, ok := strings.CutPrefix(line, series); ok {
 			f, err := strconv.ParseFloat(v, 64)

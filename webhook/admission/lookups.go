@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,15 +30,18 @@ func injectionEnabled(ctx context.Context, namespaces client.Reader, namespace s
 	return ns.Labels[names.NamespaceInjectionLabel] == "enabled", nil
 }
 
-// mountedByProxy reports whether a proxy DaemonSet in namespace has a configMap volume of the
-// ConfigMap name, listed within LookupTimeout. A proxy is a DaemonSet labelled
-// metrics-proxy.io/inject=true or one the injector completed (it carries the status annotation,
-// as after its namespace lost metrics-proxy.io/injection=enabled) and not opted out: the rollout
-// controller rolls such a proxy's pods on every change of its config, so that config stays checked.
+// mountedByProxy reports whether a proxy DaemonSet in namespace has a configMap volume (or a
+// projected source) of the ConfigMap name, read within LookupTimeout from daemonSets: a cache with
+// the IndexMountedConfigMaps index, so that the look-up costs the DaemonSets that mount name and
+// nothing else. A proxy is a DaemonSet labelled metrics-proxy.io/inject=true or one the injector
+// completed (it carries the status annotation, as after its namespace lost
+// metrics-proxy.io/injection=enabled) and not opted out: the rollout controller rolls such a
+// proxy's pods on every change of its config, so that config stays checked. A cache that has not
+// synced yet makes the look-up wait, and fail at LookupTimeout.
 func mountedByProxy(ctx context.Context, daemonSets client.Reader, namespace, name string) (bool, error) {
 	var list appsv1.DaemonSetList
-	err := bounded(ctx, LookupTimeout, "list the DaemonSets of namespace "+namespace, func(ctx context.Context) error {
-		return daemonSets.List(ctx, &list, client.InNamespace(namespace))
+	err := bounded(ctx, LookupTimeout, "find the DaemonSets of namespace "+namespace+" that mount "+name, func(ctx context.Context) error {
+		return daemonSets.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{IndexMountedConfigMaps: name})
 	})
 	if err != nil {
 		return false, err
@@ -48,10 +52,8 @@ func mountedByProxy(ctx context.Context, daemonSets client.Reader, namespace, na
 		if inject.OptedOut(ds) || (!injected && ds.Labels[names.InjectLabel] != "true") {
 			continue
 		}
-		for _, vol := range ds.Spec.Template.Spec.Volumes {
-			if vol.ConfigMap != nil && vol.ConfigMap.Name == name {
-				return true, nil
-			}
+		if slices.Contains(MountedConfigMaps(ds), name) {
+			return true, nil
 		}
 	}
 	return false, nil

@@ -61,7 +61,8 @@ func runWithControlPlane(m *testing.M) int {
 		return 1
 	}
 	cp, err = harness.Start(context.Background(), harness.Options{
-		Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger, PolicyFile: policyFile})
+		Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger, PolicyFile: policyFile,
+		WrapTransport: lagWatches})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start control plane: %v\n", err)
 		return 1

@@ -17,8 +17,20 @@ var (
 		Name: "metrics_proxy_policy_violations_total",
 		Help: "Policy violations found by the validating webhooks, by rule and action (deny or warn).",
 	}, []string{"rule", "action"})
+	// liveLists counts the ConfigMap validator's lists of a namespace's DaemonSets from the API
+	// server (LiveDaemonSets) by result: ok, error.
+	liveLists = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "metrics_proxy_live_daemonset_lists_total",
+		Help: "Lists of a namespace's DaemonSets read from the API server when the cache found no proxy mounting an unlabelled ConfigMap, by result (ok, error); reviews that wait together share one.",
+	}, []string{"result"})
+	// configHashReads counts where the mutating handler read the hash of a DaemonSet's
+	// ConfigMap: cache (the config-hash cache) or live (the API server).
+	configHashReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "metrics_proxy_config_hash_reads_total",
+		Help: "Reads of the mounted ConfigMap's config hash by the mutating webhook, by source: cache (the labelled proxy ConfigMaps' hashes) or live (the API server: not cached, or the DaemonSet carries another hash).",
+	}, []string{"source"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(admissionDecisions, policyViolations)
+	metrics.Registry.MustRegister(admissionDecisions, policyViolations, liveLists, configHashReads)
 }

@@ -10,4 +10,6 @@ const (
 	ValidateDaemonSetPath = "/validate-apps-v1-daemonset"
 	// ValidateConfigMapPath validates proxy configs.
 	ValidateConfigMapPath = "/validate-v1-configmap"
+	// ValidatePodPath validates the ConfigMaps the pods of proxy DaemonSets mount.
+	ValidatePodPath = "/validate-v1-pod"
 )

@@ -11,19 +11,34 @@ import (
 type Options struct {
 	// Inject is what the injector brings to every injection.
 	Inject inject.Config
-	// Reader reads cluster objects (Namespaces) through a cache; nil turns the warning that needs it off.
+	// Reader reads cluster objects through a cache: Namespaces (their metadata), and DaemonSets
+	// through the IndexMountedConfigMaps index (see IndexDaemonSets), for the proxies that may
+	// mount an unlabelled ConfigMap; nil turns what needs it off.
 	Reader client.Reader
-	// APIReader reads straight from the API server (the ConfigMap a DaemonSet mounts, the proxy
-	// DaemonSets that may mount an unlabelled ConfigMap).
+	// APIReader reads straight from the API server (the ConfigMap a DaemonSet mounts: ConfigMaps
+	// are not cached, a tenant may store many large ones; a namespace's labels when a status
+	// annotation does not match its DaemonSet).
 	APIReader client.Reader
+	// ConfigHashes reads the config-hash cache (ProxyConfigSelector's ConfigMaps, cut by
+	// TrimToConfigHash) for the mutating handler; nil: every config hash is read live.
+	ConfigHashes client.Reader
 	// Policies gives the policy in force to the validating handlers.
 	Policies PolicySource
+	// Secrets, when set, reads the frontend certificate Secrets that the config hash includes
+	// (serve --tls-secret-rollout).
+	Secrets client.Reader
+	// Live lists a namespace's DaemonSets from the API server when the cache finds no proxy that
+	// mounts an unlabelled ConfigMap holding haproxy.cfg (see ConfigMapValidator), and reads the
+	// DaemonSet that owns a pod (see PodValidator); nil: off (the pod validator then errs).
+	Live *LiveDaemonSets
 }
 
 // Register installs every webhook handler on srv, at the paths the webhook configurations use.
 func Register(srv webhook.Server, o Options) {
-	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader, ConfigMaps: o.APIReader}})
-	srv.Register(MutateConfigMapPath, &webhook.Admission{Handler: ConfigMapFiller{}})
-	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader}})
-	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies, Namespaces: o.Reader, DaemonSets: o.APIReader}})
+	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader, ConfigMaps: o.APIReader,
+		ConfigHashes: o.ConfigHashes, Secrets: o.Secrets}})
+	srv.Register(MutateConfigMapPath, &webhook.Admission{Handler: ConfigMapFiller{Policies: o.Policies}})
+	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader, LiveNamespaces: o.APIReader}})
+	srv.Register(ValidatePodPath, &webhook.Admission{Handler: PodValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader, DaemonSets: o.Live}})
+	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies, Namespaces: o.Reader, DaemonSets: o.Reader, Live: o.Live}})
 }

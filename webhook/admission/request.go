@@ -16,6 +16,7 @@ import (
 var (
 	daemonSetKind = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}
 	configMapKind = metav1.GroupVersionKind{Group: "", Version: "v1", Kind: "ConfigMap"}
+	podKind       = metav1.GroupVersionKind{Group: "", Version: "v1", Kind: "Pod"}
 )
 
 // Lookup bounds: each is well inside the webhooks' 5 s timeout, so that a slow or unreachable

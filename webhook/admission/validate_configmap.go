@@ -24,9 +24,12 @@ type ConfigMapValidator struct {
 	Policies PolicySource
 	// Namespaces reads a namespace's labels (a cached reader will do); nil: no namespace is enabled.
 	Namespaces client.Reader
-	// DaemonSets lists the DaemonSets of a namespace (an uncached reader, so that a
-	// DaemonSet created just before is seen); nil: no DaemonSet mounts anything.
+	// DaemonSets finds the DaemonSets that mount a ConfigMap: a cache with the
+	// IndexMountedConfigMaps index (see IndexDaemonSets); nil: no DaemonSet mounts anything.
 	DaemonSets client.Reader
+	// Live confirms from the API server that no proxy mounts a ConfigMap when DaemonSets found
+	// none (the cache trails the API server); nil: the cache's answer is final.
+	Live *LiveDaemonSets
 }
 
 var _ admission.Handler = ConfigMapValidator{}
@@ -85,13 +88,21 @@ func decodeConfigMaps(req admission.Request) (cm, old *corev1.ConfigMap, err err
 // mayBeMounted reports whether a proxy may mount an unlabelled ConfigMap: its namespace has
 // injection enabled (every DaemonSet there becomes a proxy), or a proxy DaemonSet of its
 // namespace mounts it already (someone deleted the labelled one and created it again unlabelled).
+// The cache answers first; when it finds no proxy, Live confirms from the API server, so that a
+// proxy DaemonSet created just before (not in the cache yet) is found too.
 func (h ConfigMapValidator) mayBeMounted(ctx context.Context, cm *corev1.ConfigMap) (bool, error) {
 	enabled, err := injectionEnabled(ctx, h.Namespaces, cm.Namespace)
 	if err != nil || enabled {
 		return enabled, err
 	}
-	if h.DaemonSets == nil {
+	if h.DaemonSets != nil {
+		mounted, err := mountedByProxy(ctx, h.DaemonSets, cm.Namespace, cm.Name)
+		if err != nil || mounted {
+			return mounted, err
+		}
+	}
+	if h.Live == nil {
 		return false, nil
 	}
-	return mountedByProxy(ctx, h.DaemonSets, cm.Namespace, cm.Name)
+	return h.Live.MountedByProxy(ctx, cm.Namespace, cm.Name)
 }

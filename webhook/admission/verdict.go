@@ -33,6 +33,11 @@ const (
 // violation (both bounded by reported). It counts the violations by rule and action and records
 // the decision with decided.
 func verdict(ctx context.Context, req admission.Request, kind string, vs []policy.Violation, p *policy.Policy) admission.Response {
+	return verdictOn(ctx, req, fmt.Sprintf("%s %s/%s", kind, req.Namespace, req.Name), vs, p)
+}
+
+// verdictOn is verdict with the object named as the denial and the warnings should name it.
+func verdictOn(ctx context.Context, req admission.Request, object string, vs []policy.Violation, p *policy.Policy) admission.Response {
 	if len(vs) == 0 {
 		return decided(ctx, WebhookValidate, req, OutcomeCompliant, "no violation", admission.Allowed(""))
 	}
@@ -49,7 +54,6 @@ func verdict(ctx context.Context, req admission.Request, kind string, vs []polic
 	}
 	lines := reported(vs)
 	reason := fmt.Sprintf("%s of rules %s; first: %s", countOf(len(vs), "violation"), strings.Join(rules, ","), lines[0])
-	object := fmt.Sprintf("%s %s/%s", kind, req.Namespace, req.Name)
 	if action == ActionWarn {
 		warnings := make([]string, len(lines))
 		for i, l := range lines {

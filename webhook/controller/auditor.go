@@ -126,7 +126,7 @@ func (a *Auditor) Once(ctx context.Context) (int, error) {
 		if err := a.publish(ctx, ds, fs); err != nil {
 			errs = append(errs, err)
 		}
-		if a.Reinject == ReinjectStale && rep.Selected[key] && stale(fs) {
+		if a.Reinject == ReinjectStale && rep.Selected[key] && stale(fs) && ds.DeletionTimestamp.IsZero() { // the webhook leaves one being deleted
 			if a.reinject(ctx, ds) {
 				reinjected++
 			}

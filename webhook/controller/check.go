@@ -74,7 +74,10 @@ func CheckDaemonSet(ds *appsv1.DaemonSet, in ProxyInput, p *policy.Policy, cfg i
 			add(ReasonPolicyViolation, "%s", violationsText(vs))
 		}
 	}
-	if want := inject.ConfigHash(in.ConfigMap); want != "" && want != inject.TemplateConfigHash(ds) {
+	// A proxy that mounts a frontend certificate Secret may carry a hash that includes it (serve
+	// --tls-secret-rollout); the audit does not read Secrets, so it cannot tell such a hash from
+	// an outdated one and leaves them to the rollout controller.
+	if want := inject.ConfigHash(in.ConfigMap); want != "" && want != inject.TemplateConfigHash(ds) && inject.MountedTLSSecret(ds) == "" {
 		add(ReasonConfigHashOutdated, "the pod template's %s is %q, the ConfigMap %s's haproxy.cfg hashes to %q: the pods may run an older config",
 			names.ConfigHashAnnotation, inject.TemplateConfigHash(ds), in.ConfigMap.Name, want)
 	}

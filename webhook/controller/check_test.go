@@ -56,8 +56,9 @@ func TestCheckDaemonSet(t *testing.T) {
 		}(), nsLbls: enabled, cm: goodCM, want: []controller.Reason{controller.ReasonPolicyViolation}},
 		{name: "same version, another default image", ds: func() *appsv1.DaemonSet {
 			ds := stub("proxy", nil)
+			ds.Spec.Template.Spec.Containers[0].Image = "" // a user's image would be kept, through the annotation
 			require.NoError(t, inject.DaemonSet(ds, inject.Config{Version: "v2", ConfigHash: inject.ConfigHash(goodCM),
-				DefaultImage: "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.19.0"}))
+				DefaultImage: "haproxy:3.0.0"}))
 			return ds
 		}(), nsLbls: enabled, cm: goodCM, want: []controller.Reason{controller.ReasonStaleInjection}},
 		{name: "invalid annotation since injection", ds: func() *appsv1.DaemonSet {

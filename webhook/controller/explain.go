@@ -53,7 +53,14 @@ type Explanation struct {
 	Findings []Finding `json:"findings"`
 	// Pods are the DaemonSet's pods.
 	Pods []PodState `json:"pods"`
+	// NotProxies names, when the namespace has injection enabled, the DaemonSets of the namespace
+	// (the explained one included) that are no proxy (inject.IsProxy) and not opted out: each is
+	// turned into a proxy (and denied) on its next write. At most maxNotProxies DaemonSets are read.
+	NotProxies []string `json:"notProxies,omitempty"`
 }
+
+// maxNotProxies bounds the DaemonSets of one namespace that Explain reads for NotProxies.
+const maxNotProxies = 100
 
 // WebhookMatch is one webhook entry that intercepts DaemonSets.
 type WebhookMatch struct {
@@ -121,7 +128,31 @@ func Explain(ctx context.Context, r client.Reader, namespace, name, webhookConfi
 	if e.Pods, err = podStates(ctx, r, &ds); err != nil {
 		return nil, err
 	}
+	if e.NamespaceLabel == "enabled" {
+		if e.NotProxies, err = notProxies(ctx, r, namespace); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// notProxies lists, out of the first maxNotProxies DaemonSets of namespace, those that are no
+// proxy and not opted out, as inject.NotAProxyNote describes them.
+func notProxies(ctx context.Context, r client.Reader, namespace string) ([]string, error) {
+	var list appsv1.DaemonSetList
+	if err := r.List(ctx, &list, client.InNamespace(namespace), client.Limit(maxNotProxies)); err != nil {
+		return nil, fmt.Errorf("list DaemonSets of %s: %w", namespace, err)
+	}
+	var out []string
+	for i := range list.Items {
+		if ds := &list.Items[i]; !inject.OptedOut(ds) && !inject.IsProxy(ds) {
+			out = append(out, inject.NotAProxyNote(ds))
+		}
+	}
+	if list.Continue != "" {
+		out = append(out, fmt.Sprintf("(only the first %d DaemonSets of %s were read)", maxNotProxies, namespace))
+	}
+	return out, nil
 }
 
 // webhookMatches evaluates the selectors of the live configuration's DaemonSet entries.

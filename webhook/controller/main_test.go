@@ -38,7 +38,19 @@ var (
 	events recorder.EventRecorder
 	// policies is the controllers' policy, which tests may make stricter.
 	policies = &mutablePolicy{p: policy.Default()}
+	// policyFile is the webhook server's policy file (reloaded on change), which tests may
+	// rewrite; it starts as defaultPolicyYAML.
+	policyFile string
 )
+
+// defaultPolicyYAML is the default policy as a policy file.
+const defaultPolicyYAML = `apiVersion: metrics-proxy.io/v1alpha1
+kind: Policy
+enforcement: Deny
+allowedPaths: [/metrics]
+components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
+allowedImages: ["haproxy:3.0*"]
+`
 
 // testVersion is the version of the webhook server and of the controllers.
 const testVersion = "controller-test"
@@ -67,7 +79,19 @@ func run(m *testing.M) int {
 	ctrl.SetLogger(logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if cp, err = harness.Start(ctx, harness.Options{Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger}); err != nil {
+	policyDir, err := os.MkdirTemp("", "metrics-proxy-controller-policy-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(policyDir)
+	policyFile = policyDir + "/policy.yaml"
+	if err := os.WriteFile(policyFile, []byte(defaultPolicyYAML), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if cp, err = harness.Start(ctx, harness.Options{Assets: assets, Inject: inject.Config{Version: testVersion}, Logger: logger,
+		PolicyFile: policyFile, TLSSecretRollout: true}); err != nil {
 		fmt.Fprintf(os.Stderr, "start control plane: %v\n", err)
 		return 1
 	}
@@ -114,7 +138,7 @@ func run(m *testing.M) int {
 	writer = &countingClient{Client: mgr.GetClient()}
 	events = mgr.GetEventRecorder(controller.EventSource)
 	if err := controller.Setup(ctx, mgr, controller.Options{Inject: inject.Config{Version: testVersion},
-		Policies: policies, AuditInterval: time.Hour, Client: writer}); err != nil {
+		Policies: policies, AuditInterval: time.Hour, Client: writer, TLSSecrets: true}); err != nil {
 		fmt.Fprintf(os.Stderr, "controllers: %v\n", err)
 		return 1
 	}

@@ -35,6 +35,10 @@ type Rollout struct {
 	// ConfigMaps reads the mounted ConfigMap with its data (the API server: the cache holds
 	// ConfigMaps' metadata only).
 	ConfigMaps client.Reader
+	// Secrets, when set (serve --tls-secret-rollout), reads the frontend certificate Secret the
+	// DaemonSet mounts (the API server): the hash then includes it, so a renewed certificate
+	// rolls the pods too. Nil: the hash is the ConfigMap's alone.
+	Secrets client.Reader
 	// Events records the rollout on the DaemonSet.
 	Events recorder.EventRecorder
 }
@@ -53,7 +57,11 @@ func (r *Rollout) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 	if err := r.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: ds.Namespace, Name: name}, &cm); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err) // no config yet: nothing to roll
 	}
-	have, want := inject.TemplateConfigHash(&ds), inject.ConfigHash(&cm)
+	secret, err := r.secret(ctx, &ds)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	have, want := inject.TemplateConfigHash(&ds), inject.ConfigHashWithSecret(&cm, secret)
 	if want == "" || have == want {
 		return reconcile.Result{}, nil
 	}
@@ -62,7 +70,7 @@ func (r *Rollout) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		ds.Spec.Template.Annotations = map[string]string{}
 	}
 	ds.Spec.Template.Annotations[names.ConfigHashAnnotation] = want
-	err := r.Client.Patch(ctx, &ds, patch)
+	err = r.Client.Patch(ctx, &ds, patch)
 	writes.WithLabelValues("rollout").Inc()
 	switch {
 	case apierrors.IsConflict(err):
@@ -78,7 +86,24 @@ func (r *Rollout) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		return reconcile.Result{}, fmt.Errorf("patch the config hash: %w", err)
 	}
 	r.Events.Eventf(&ds, nil, corev1.EventTypeNormal, EventConfigRollout, "Rollout",
-		"haproxy.cfg of ConfigMap %s changed (config hash %q -> %q): the pods roll", name, have, want)
+		"haproxy.cfg of ConfigMap %s or the frontend certificate changed (config hash %q -> %q): the pods roll", name, have, want)
 	logf.FromContext(ctx).Info("config rollout", "configMap", name, "from", have, "to", want)
 	return reconcile.Result{}, nil
+}
+
+// secret returns the frontend certificate Secret ds mounts when Secrets are read, or nil (none
+// mounted, not read, or not there yet: the hash is then the ConfigMap's, as at injection).
+func (r *Rollout) secret(ctx context.Context, ds *appsv1.DaemonSet) (*corev1.Secret, error) {
+	name := inject.MountedTLSSecret(ds)
+	if r.Secrets == nil || name == "" {
+		return nil, nil
+	}
+	var s corev1.Secret
+	if err := r.Secrets.Get(ctx, client.ObjectKey{Namespace: ds.Namespace, Name: name}, &s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read the frontend certificate Secret %s: %w", name, err)
+	}
+	return &s, nil
 }

@@ -57,13 +57,21 @@ type Options struct {
 	// Client, when set, replaces the manager's client for reads of the cache and every write
 	// (a test counts writes through it).
 	Client client.Client
+	// TLSSecrets makes the config hash include the frontend certificate Secret a proxy mounts
+	// (metrics-proxy.io/tls-secret), watched through a metadata-only cache and read from the API
+	// server when it changes (serve --tls-secret-rollout; needs get, list, watch on Secrets).
+	TLSSecrets bool
 }
 
 // EventSource is the name the controllers' Events carry.
 const EventSource = "metrics-proxy"
 
-// indexConfigMap indexes DaemonSets by the ConfigMap their config volume mounts.
-const indexConfigMap = "metrics-proxy.configMap"
+// indexConfigMap indexes DaemonSets by the ConfigMap their config volume mounts; indexTLSSecret
+// by the Secret their frontend certificate volume mounts.
+const (
+	indexConfigMap = "metrics-proxy.configMap"
+	indexTLSSecret = "metrics-proxy.tlsSecret"
+)
 
 var errNoPolicies = errors.New("day-two controllers: no policy source")
 
@@ -89,12 +97,27 @@ func Setup(ctx context.Context, mgr manager.Manager, o Options) error {
 	rollout := &Rollout{Client: c, ConfigMaps: mgr.GetAPIReader(), Events: events}
 	// One manager per process in serve; tests build several, and the name check is only about
 	// the controller metrics' labels.
-	err = builder.ControllerManagedBy(mgr).Named("rollout").
+	b := builder.ControllerManagedBy(mgr).Named("rollout").
 		WithOptions(ctrlcontroller.Options{SkipNameValidation: ptr.To(true)}).
 		For(&appsv1.DaemonSet{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(mountedBy(c)), builder.OnlyMetadata).
-		Complete(rollout)
-	if err != nil {
+		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(mountedBy(c, indexConfigMap)), builder.OnlyMetadata)
+	if o.TLSSecrets {
+		err := mgr.GetFieldIndexer().IndexField(ctx, &appsv1.DaemonSet{}, indexTLSSecret, func(o client.Object) []string {
+			if name := inject.MountedTLSSecret(o.(*appsv1.DaemonSet)); name != "" {
+				return []string{name}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("index DaemonSets by Secret: %w", err)
+		}
+		// Metadata only: the cache never holds key material; the one Secret a proxy mounts is
+		// read from the API server when its resourceVersion changes.
+		rollout.Secrets = mgr.GetAPIReader()
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(mountedBy(c, indexTLSSecret)), builder.OnlyMetadata,
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}))
+	}
+	if err = b.Complete(rollout); err != nil {
 		return fmt.Errorf("rollout controller: %w", err)
 	}
 	interval := o.AuditInterval
@@ -109,11 +132,12 @@ func Setup(ctx context.Context, mgr manager.Manager, o Options) error {
 	return nil
 }
 
-// mountedBy maps a ConfigMap to the DaemonSets that mount it.
-func mountedBy(c client.Reader) handler.MapFunc {
-	return func(ctx context.Context, cm client.Object) []reconcile.Request {
+// mountedBy maps a ConfigMap or a Secret to the DaemonSets that mount it (index: indexConfigMap
+// or indexTLSSecret).
+func mountedBy(c client.Reader, index string) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
 		var dss appsv1.DaemonSetList
-		if err := c.List(ctx, &dss, client.InNamespace(cm.GetNamespace()), client.MatchingFields{indexConfigMap: cm.GetName()}); err != nil {
+		if err := c.List(ctx, &dss, client.InNamespace(obj.GetNamespace()), client.MatchingFields{index: obj.GetName()}); err != nil {
 			return nil
 		}
 		reqs := make([]reconcile.Request, 0, len(dss.Items))

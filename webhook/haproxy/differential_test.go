@@ -243,7 +243,7 @@ func predicted(t *testing.T, frag string, line int, file string) string {
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
 
 // TestTokenizerDifferential checks the parser's word splitting, and the expansion HAProxy
-// does on top of it, against HAProxy 2.6 itself on differentialLines generated lines: quotes,
+// does on top of it, against HAProxy 2.6 and 3.0 themselves on differentialLines generated lines: quotes,
 // backslashes, '#', and every '$' form. Lines go to haproxy -c as ".notice FRAGMENT", which
 // prints one word's value, in runs of up to linesPerRun lines holding at most
 // tokenErrorsPerRun lines HAProxy's tokenizer refuses.
@@ -251,7 +251,18 @@ func TestTokenizerDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	bin := testtool.HAProxy(t)
+	for _, hp := range testtool.HAProxies(t) {
+		baseline := hp.Branch == testtool.ProvenHAProxyBranches[0]
+		t.Run(hp.Branch, func(t *testing.T) { tokenizerDifferential(t, hp.Path, baseline) })
+	}
+}
+
+// tokenizerDifferential is TestTokenizerDifferential on the haproxy at bin. The model is 2.6's
+// (the baseline); later branches expand differently (3.0 drops a word that a quoted expansion
+// leaves empty, where 2.6 keeps an empty word), so on them only fragments without '$' are
+// compared: the expansion rule refuses every '$' but the bind address's ${NODE_IP}, whose
+// expansion the corpus's data-plane runs show on each branch.
+func tokenizerDifferential(t *testing.T, bin string, baseline bool) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(7, 11))
 	type run struct {
@@ -262,6 +273,9 @@ func TestTokenizerDifferential(t *testing.T) {
 	cur, errs := run{}, 0
 	for range differentialLines {
 		frag := fragment(rng)
+		if !baseline && strings.Contains(frag, "$") {
+			continue
+		}
 		// Line 1 is a long line (see runNotices); the fragment lands on line len+2.
 		want := predicted(t, frag, len(cur.frags)+2, filepath.Join(dir, fmt.Sprintf("run-%d.cfg", len(runs))))
 		if len(cur.frags) == linesPerRun || want == "alert:tokenizer" && errs == tokenErrorsPerRun {
@@ -307,9 +321,13 @@ func TestTokenizerDifferential(t *testing.T) {
 	}
 	close(work)
 	wg.Wait()
-	t.Logf("%d lines in %d haproxy runs, %d compared, %v", differentialLines, len(runs), compared, time.Since(start).Round(time.Millisecond))
+	lines := 0
+	for _, r := range runs {
+		lines += len(r.frags)
+	}
+	t.Logf("%d lines in %d haproxy runs, %d compared, %v", lines, len(runs), compared, time.Since(start).Round(time.Millisecond))
 	assert.Empty(t, mismatches, "%d mismatches, the first:\n%s", len(mismatches), strings.Join(mismatches[:min(len(mismatches), 20)], "\n"))
-	assert.Greater(t, compared, differentialLines*9/10)
+	assert.Greater(t, compared, lines*9/10)
 }
 
 // noticesAt writes the ".notice" lines of frags to path after a long first line and returns

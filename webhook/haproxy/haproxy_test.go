@@ -26,7 +26,13 @@ func TestWordsMatchHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	bin := testtool.HAProxy(t)
+	for _, hp := range testtool.HAProxies(t) {
+		t.Run(hp.Branch, func(t *testing.T) { wordsMatchHAProxy(t, hp.Path) })
+	}
+}
+
+// wordsMatchHAProxy is TestWordsMatchHAProxy on the haproxy at bin.
+func wordsMatchHAProxy(t *testing.T, bin string) {
 	fragments := []string{
 		`a`, `a b`, `a  `, `a ""`, `"" a`, `a#b`, `a #b`, `"a#b"`, `'a#b'`, `a\ b`, `a\#b`, `a\\b`,
 		`a\"b`, `a\'b`, `\x41\x6a`, `'\x41'`, `"\x41"`, `\1\.`, `\$x`, `"\$x"`, `a""b''c`, `"it's"`,

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -53,4 +54,40 @@ func setConfigHash(ds *appsv1.DaemonSet, hash string) {
 		tmpl.Annotations = map[string]string{}
 	}
 	tmpl.Annotations[names.ConfigHashAnnotation] = hash
+}
+
+// ConfigHashWithSecret is ConfigHash of cm extended with the frontend certificate Secret the
+// proxy serves (metrics-proxy.io/tls-secret): a renewed certificate (tls.crt, tls.key) changes
+// it, so that the proxies roll onto it. A nil secret gives ConfigHash(cm) (the Secret is not
+// watched, or does not exist yet), and so does an empty ConfigMap hash: nothing to roll for.
+func ConfigHashWithSecret(cm *corev1.ConfigMap, secret *corev1.Secret) string {
+	return CombineConfigHash(ConfigHash(cm), secret)
+}
+
+// CombineConfigHash is ConfigHashWithSecret for a ConfigMap whose ConfigHash is base (a cache
+// that keeps only the hash of a ConfigMap).
+func CombineConfigHash(base string, secret *corev1.Secret) string {
+	if base == "" || secret == nil {
+		return base
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(base), secret.Data[corev1.TLSCertKey], secret.Data[corev1.TLSPrivateKeyKey]} {
+		// Each part with its length: no two different triples hash alike.
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// MountedTLSSecret returns the name of the Secret that ds's frontend certificate volume mounts
+// (metrics-proxy.io/tls-secret at injection), or "" when it has none.
+func MountedTLSSecret(ds *appsv1.DaemonSet) string {
+	for _, v := range ds.Spec.Template.Spec.Volumes {
+		if v.Name == names.CertVolume && v.Secret != nil {
+			return v.Secret.SecretName
+		}
+	}
+	return ""
 }

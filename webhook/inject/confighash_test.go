@@ -61,3 +61,53 @@ func TestDaemonSetConfigHash(t *testing.T) {
 	assert.Equal(t, names.DefaultConfigMap, inject.MountedConfigMap(c))
 	assert.Empty(t, inject.MountedConfigMap(stub()))
 }
+
+// TestConfigHashWithSecret: the frontend certificate Secret's tls.crt and tls.key extend the
+// hash; no Secret (or no config) leaves ConfigHash as it is; other keys and metadata do not count.
+func TestConfigHashWithSecret(t *testing.T) {
+	cm := &corev1.ConfigMap{Data: map[string]string{names.ConfigKey: "defaults\n"}}
+	secret := func(crt, key string, extra map[string][]byte) *corev1.Secret {
+		s := &corev1.Secret{Data: map[string][]byte{corev1.TLSCertKey: []byte(crt), corev1.TLSPrivateKeyKey: []byte(key)}}
+		for k, v := range extra {
+			s.Data[k] = v
+		}
+		return s
+	}
+	with := inject.ConfigHashWithSecret(cm, secret("crt", "key", nil))
+	require.Len(t, with, 16)
+	tests := []struct {
+		name   string
+		cm     *corev1.ConfigMap
+		secret *corev1.Secret
+		want   string
+	}{
+		{"no Secret: the config's hash", cm, nil, inject.ConfigHash(cm)},
+		{"no config: nothing to roll for", nil, secret("crt", "key", nil), ""},
+		{"other keys do not count", cm, secret("crt", "key", map[string][]byte{"ca.crt": []byte("x")}), with},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, inject.ConfigHashWithSecret(tt.cm, tt.secret))
+		})
+	}
+	assert.NotEqual(t, inject.ConfigHash(cm), with, "the Secret counts")
+	assert.NotEqual(t, with, inject.ConfigHashWithSecret(cm, secret("crt2", "key", nil)), "a renewed certificate changes the hash")
+	assert.NotEqual(t, with, inject.ConfigHashWithSecret(cm, secret("crt", "key2", nil)), "a new key changes the hash")
+	assert.NotEqual(t, inject.ConfigHashWithSecret(cm, secret("ab", "c", nil)), inject.ConfigHashWithSecret(cm, secret("a", "bc", nil)),
+		"bytes moved between tls.crt and tls.key change the hash")
+	other := &corev1.ConfigMap{Data: map[string]string{names.ConfigKey: "defaults\n "}}
+	assert.NotEqual(t, with, inject.ConfigHashWithSecret(other, secret("crt", "key", nil)), "the config still counts")
+}
+
+// TestMountedTLSSecret: the Secret of the frontend certificate volume injection writes for
+// metrics-proxy.io/tls-secret; none for the per-node certificate (an emptyDir) or no TLS.
+func TestMountedTLSSecret(t *testing.T) {
+	stub := func(annotations map[string]string) *appsv1.DaemonSet {
+		ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "proxy", Namespace: "ns", Annotations: annotations}}
+		require.NoError(t, inject.DaemonSet(ds, inject.Config{Version: "v"}))
+		return ds
+	}
+	assert.Equal(t, "frontend", inject.MountedTLSSecret(stub(map[string]string{names.TLSSecretAnnotation: "frontend"})))
+	assert.Empty(t, inject.MountedTLSSecret(stub(nil)), "the per-node certificate")
+	assert.Empty(t, inject.MountedTLSSecret(stub(map[string]string{names.TLSAnnotation: names.TLSNone})), "no TLS frontend")
+}

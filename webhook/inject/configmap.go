@@ -16,7 +16,11 @@ func IsProxyConfig(cm *corev1.ConfigMap) bool {
 // default TLS frontends for kube-controller-manager and kube-scheduler). Any other
 // ConfigMap, and one that already has the key, is left as it is: the validating webhook judges
 // what users wrote. Only a bad components annotation is an error.
-func ConfigMap(cm *corev1.ConfigMap) error {
+func ConfigMap(cm *corev1.ConfigMap) error { return ConfigMapFiltered(cm, Filter{}) }
+
+// ConfigMapFiltered is ConfigMap where the generated frontends let through only what f allows
+// (the policy in force: its allowedPaths and allowedMethods), so that a filled stub complies.
+func ConfigMapFiltered(cm *corev1.ConfigMap, f Filter) error {
 	if !IsProxyConfig(cm) {
 		return nil
 	}
@@ -33,7 +37,7 @@ func ConfigMap(cm *corev1.ConfigMap) error {
 	if cm.Data == nil {
 		cm.Data = map[string]string{}
 	}
-	cm.Data[names.ConfigKey] = HAProxyConfigTLS(s.Components, s.TLS)
+	cm.Data[names.ConfigKey] = HAProxyConfigFiltered(s.Components, s.TLS, f)
 	return nil
 }
 

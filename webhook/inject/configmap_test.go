@@ -90,19 +90,22 @@ func TestHAProxyConfigIsTheSeeds(t *testing.T) {
 	assert.Equal(t, seed, string(want))
 }
 
-// Every generated config, for every subset of components, passes the real haproxy's check.
+// Every generated config, for every subset of components, passes the real haproxy's check (2.6
+// and 3.0) without a warning.
 func TestHAProxyConfigPassesHAProxyCheck(t *testing.T) {
-	haproxy := testtool.HAProxy(t)
-	for _, cs := range testtool.ComponentSubsets() {
-		t.Run(components.Join(cs), func(t *testing.T) {
-			t.Parallel()
-			file := filepath.Join(t.TempDir(), names.ConfigKey)
-			require.NoError(t, os.WriteFile(file, []byte(HAProxyConfig(cs)), 0o600))
-			cmd := exec.Command(haproxy, "-c", "-f", file)
-			cmd.Env = append(os.Environ(), names.NodeIPEnv+"=127.0.0.1")
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "haproxy -c:\n%s", out)
-			assert.NotContains(t, string(out), "WARNING", "haproxy -c warns:\n%s", out)
-		})
+	for _, hp := range testtool.HAProxies(t) {
+		haproxy := hp.Path
+		for _, cs := range testtool.ComponentSubsets() {
+			t.Run(hp.Branch+"/"+components.Join(cs), func(t *testing.T) {
+				t.Parallel()
+				file := filepath.Join(t.TempDir(), names.ConfigKey)
+				require.NoError(t, os.WriteFile(file, []byte(HAProxyConfig(cs)), 0o600))
+				cmd := exec.Command(haproxy, "-c", "-f", file)
+				cmd.Env = append(os.Environ(), names.NodeIPEnv+"=127.0.0.1")
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "haproxy -c:\n%s", out)
+				assert.NotContains(t, string(out), "WARNING", "haproxy -c warns:\n%s", out)
+			})
+		}
 	}
 }

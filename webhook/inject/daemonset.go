@@ -38,23 +38,41 @@ func OptedOut(ds *appsv1.DaemonSet) bool {
 // and a selector and template labels when the stub has none); everything else stays as written.
 // An invalid metrics-proxy.io annotation is an error wrapping ErrInvalidAnnotation.
 func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
+	_, err := DaemonSetNotes(ds, cfg)
+	return err
+}
+
+// DaemonSetNotes is DaemonSet, and returns a note for everything of the user's haproxy container
+// that injection moved or replaced (see ownership.go): the webhook returns them as warnings, the
+// CLI prints them on standard error.
+func DaemonSetNotes(ds *appsv1.DaemonSet, cfg Config) ([]string, error) {
 	image := cfg.DefaultImage
 	if image == "" {
 		image = names.DefaultImage
 	}
 	s, err := ParseSettings(ds.Annotations, image)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	completeSelector(ds)
 
 	spec := &ds.Spec.Template.Spec
-	var resources corev1.ResourceRequirements
-	if old := findContainer(spec.Containers); old != nil {
-		resources = old.Resources
-		*old = Container(s, resources)
+	old := findContainer(spec.Containers)
+	notes, err := ownImage(ds, old, &s, image)
+	if err != nil {
+		return nil, err
+	}
+	k, dropped := keep(old)
+	notes = append(notes, dropped...)
+	c := Container(s, k.resources)
+	c.ReadinessProbe, c.LivenessProbe, c.StartupProbe = k.readiness, k.liveness, k.startup
+	if old != nil {
+		if !injectedByUs(ds, old, image, names.DefaultImage, names.SeedImage) {
+			notes = append(notes, replacedFields(old, &c)...)
+		}
+		*old = c
 	} else {
-		spec.Containers = append(spec.Containers, Container(s, resources))
+		spec.Containers = append(spec.Containers, c)
 	}
 	if old := findVolume(spec.Volumes); old != nil {
 		*old = Volume(s.ConfigMap)
@@ -75,13 +93,13 @@ func DaemonSet(ds *appsv1.DaemonSet, cfg Config) error {
 
 	status, err := statusOf(ds, cfg.Version)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ds.Annotations == nil {
 		ds.Annotations = map[string]string{}
 	}
 	ds.Annotations[names.StatusAnnotation] = status
-	return nil
+	return notes, nil
 }
 
 // completeSelector gives a stub without a selector one, taken from its template labels or, when

@@ -96,13 +96,16 @@ func TestDaemonSetKeepsUserChoices(t *testing.T) {
 			{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "infra", Effect: corev1.TaintEffectNoSchedule},
 		}
 	})
-	require.NoError(t, DaemonSet(ds, testConfig))
+	notes, err := DaemonSetNotes(ds, testConfig)
+	require.NoError(t, err)
+	assert.Len(t, notes, 2, "the moved image and the replaced command are named: %q", notes)
 	assert.Equal(t, map[string]string{"app": "mine"}, ds.Spec.Selector.MatchLabels)
 	assert.Equal(t, map[string]string{"app": "mine"}, ds.Spec.Template.Labels, "template gets the selector's labels")
 	cs := ds.Spec.Template.Spec.Containers
 	require.Len(t, cs, 2)
 	assert.Equal(t, "sidecar", cs[0].Name)
-	assert.Equal(t, names.DefaultImage, cs[1].Image, "the haproxy container is rebuilt")
+	assert.Equal(t, "evil:1", cs[1].Image, "the user's image is kept")
+	assert.Equal(t, "evil:1", ds.Annotations[names.ImageAnnotation], "through the image annotation")
 	assert.Empty(t, cs[1].Command, "the haproxy container is rebuilt")
 	assert.Equal(t, userRes, cs[1].Resources, "user-set resources are kept")
 	assert.Len(t, ds.Spec.Template.Spec.Tolerations, 2)

@@ -9,8 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	kjson "sigs.k8s.io/json"
-
-	"github.com/metrics-proxy/injector/webhook/names"
 )
 
 // DaemonSetJSON injects the DaemonSet encoded in raw, the one code path of the webhook and the CLI.
@@ -21,48 +19,18 @@ import (
 // the user's resources), so a field our types do not know cannot ride along on it into the pod,
 // unseen by the validator, which decodes into the same types.
 func DaemonSetJSON(raw []byte, cfg Config) ([]byte, error) {
-	var owned *corev1.Container
-	out, err := Mutate(raw, func(ds *appsv1.DaemonSet) error {
-		if OptedOut(ds) {
-			return nil
-		}
-		if err := DaemonSet(ds, cfg); err != nil {
-			return err
-		}
-		owned = findContainer(ds.Spec.Template.Spec.Containers)
-		return nil
-	})
-	if err != nil || owned == nil {
-		return out, err
-	}
-	return replaceOwned(out, owned)
+	out, _, err := DaemonSetJSONNotes(raw, cfg)
+	return out, err
 }
 
-// replaceOwned returns raw with its haproxy container replaced by owned, or raw itself when they
-// already agree (so re-injection stays patch-free).
-func replaceOwned(raw []byte, owned *corev1.Container) ([]byte, error) {
-	var obj, want map[string]any
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &obj); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
-	}
-	encoded, err := json.Marshal(owned)
+// DaemonSetJSONNotes is DaemonSetJSON, with the notes of DaemonSetNotes.
+func DaemonSetJSONNotes(raw []byte, cfg Config) ([]byte, []string, error) {
+	res, err := DaemonSetTree(raw, func(*appsv1.DaemonSet) (Config, error) { return cfg, nil })
 	if err != nil {
-		return nil, fmt.Errorf("encode container: %w", err)
+		return nil, nil, err
 	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(encoded, &want); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
-	}
-	containers, _ := dig(obj, "spec", "template", "spec", "containers").([]any)
-	for i, c := range containers {
-		if m, ok := c.(map[string]any); ok && m["name"] == names.ContainerName {
-			if reflect.DeepEqual(m, want) {
-				return raw, nil
-			}
-			containers[i] = want
-			return json.Marshal(obj)
-		}
-	}
-	return raw, nil
+	out, err := res.JSON()
+	return out, res.Notes, err
 }
 
 // dig returns the value at path in nested JSON objects, nil when a step is missing.
@@ -82,40 +50,52 @@ func ConfigMapJSON(raw []byte) ([]byte, error) {
 	return Mutate(raw, ConfigMap)
 }
 
+// ConfigMapJSONFiltered fills the stub proxy config encoded in raw (see ConfigMapFiltered).
+func ConfigMapJSONFiltered(raw []byte, f Filter) ([]byte, error) {
+	return Mutate(raw, func(cm *corev1.ConfigMap) error { return ConfigMapFiltered(cm, f) })
+}
+
 // Mutate decodes raw into a T, applies mutate and encodes the result as raw with only the
 // mutation's changes applied. A field that T does not know (a newer API's field, say) is neither
 // lost nor rewritten, and fields that the round trip through T would merely normalise (a null
 // creationTimestamp, an empty status) are not added: the output differs from raw exactly where
 // mutate changed something, so a JSON patch between the two holds no removal the user did not ask for.
 func Mutate[T any](raw []byte, mutate func(*T) error) ([]byte, error) {
+	_, out, err := mutateTree(raw, mutate)
+	if err != nil || out == nil {
+		return raw, err
+	}
+	return json.Marshal(out)
+}
+
+// mutateTree is Mutate, its result left decoded with raw's decode (see Injection); both nil
+// when mutate changed nothing (the result is raw).
+func mutateTree[T any](raw []byte, mutate func(*T) error) (rawTree, outTree any, err error) {
 	obj := new(T)
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
 	base, err := json.Marshal(obj)
 	if err != nil {
-		return nil, fmt.Errorf("encode object: %w", err)
+		return nil, nil, fmt.Errorf("encode object: %w", err)
 	}
 	if err := mutate(obj); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mutated, err := json.Marshal(obj)
 	if err != nil {
-		return nil, fmt.Errorf("encode mutated object: %w", err)
+		return nil, nil, fmt.Errorf("encode mutated object: %w", err)
 	}
 	if bytes.Equal(base, mutated) {
-		return raw, nil
+		return nil, nil, nil
 	}
-	var r, b, m any
-	for _, d := range []struct {
-		data []byte
-		into *any
-	}{{raw, &r}, {base, &b}, {mutated, &m}} {
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(d.data, d.into); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrDecode, err)
+	var trees [3]any
+	for i, data := range [][]byte{raw, base, mutated} {
+		if trees[i], err = decodeTree(data); err != nil {
+			return nil, nil, err
 		}
 	}
-	return json.Marshal(preserve(r, b, m))
+	return trees[0], preserve(trees[0], trees[1], trees[2]), nil
 }
 
 // preserve returns raw with the differences between base (raw as the Go types see it) and mut

@@ -2,6 +2,7 @@ package inject
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -121,13 +122,22 @@ func TestOwnedContainerIsExactlyInjected(t *testing.T) {
 	haproxy, sidecar := cs[0].(map[string]any), cs[1].(map[string]any)
 	require.Equal(t, names.ContainerName, haproxy["name"])
 	assert.NotContains(t, haproxy, "futureField", "an unknown field on the owned container is dropped")
-	assert.Equal(t, names.DefaultImage, haproxy["image"])
+	assert.Equal(t, "evil:1", haproxy["image"], "the user's image is kept, through the annotation")
+	assert.Equal(t, "evil:1", dig(got, "metadata", "annotations", names.ImageAnnotation))
 	assert.Equal(t, "99Mi", dig(haproxy, "resources", "limits", "memory"), "the user's resources are kept")
 	assert.Equal(t, "kept", sidecar["futureField"], "other containers keep what the types do not know")
 
 	again, err := DaemonSetJSON(out, testConfig)
 	require.NoError(t, err)
 	assert.Equal(t, string(out), string(again), "re-injection changes nothing")
+
+	// The container's name spelt with a JSON escape is the same container: its unknown field goes too.
+	escaped := strings.NewReplacer(`"name": "haproxy"`, `"name": "h\u0061proxy"`, `"haproxy", `, `"/bin/sh", `).Replace(in)
+	require.NotContains(t, escaped, names.ContainerName)
+	out2, err := DaemonSetJSON([]byte(escaped), testConfig)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out2), "/other.cfg", "an unknown field on the escaped haproxy container is dropped")
+	assert.Contains(t, string(out2), `"futureField":"kept"`)
 
 	// An injected DaemonSet that gains an unknown field on haproxy later (an UPDATE) loses it again.
 	var tampered map[string]any

@@ -72,3 +72,25 @@ func findVolume(vs []corev1.Volume) *corev1.Volume {
 	}
 	return nil
 }
+
+// StatusMatches reports whether ds's status annotation is a record the injector could have
+// written for ds as it stands: it decodes and its hash is the hash of what the
+// injector owns in ds's spec (the haproxy container, the config volume, the host network, the
+// DNS policy, the toleration, the TLS init container and volume). A hand-written annotation, or
+// one the spec no longer matches (the injected parts were edited since), does not.
+func StatusMatches(ds *appsv1.DaemonSet) bool {
+	raw, ok := ds.Annotations[names.StatusAnnotation]
+	if !ok {
+		return false
+	}
+	var stored Status
+	if json.Unmarshal([]byte(raw), &stored) != nil || stored.Hash == "" {
+		return false
+	}
+	now, err := statusOf(ds, stored.Version)
+	if err != nil {
+		return false
+	}
+	var st Status
+	return json.Unmarshal([]byte(now), &st) == nil && st.Hash == stored.Hash
+}

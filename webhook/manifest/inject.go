@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"github.com/metrics-proxy/injector/webhook/inject"
@@ -29,15 +31,33 @@ type Unlabelled struct {
 // metrics-proxy.io/injection: enabled (a file does not say); each such DaemonSet is reported.
 // An error is a *DocumentError.
 func Inject(docs []Document, cfg inject.Config, namespaceEnabled bool) ([]Document, []Unlabelled, error) {
+	out, unlabelled, _, err := InjectNotes(docs, cfg, namespaceEnabled)
+	return out, unlabelled, err
+}
+
+// Note is what injection of one DaemonSet says the webhook would warn about (see
+// inject.DaemonSetNotes and inject.IsProxy).
+type Note struct {
+	// Document is the DaemonSet's index in its stream; Object is "DaemonSet NAMESPACE/NAME".
+	Document int
+	Object   string
+	// Text is the warning.
+	Text string
+}
+
+// InjectNotes is Inject, and returns the notes of every DaemonSet it injected: what the webhook
+// would return as warnings.
+func InjectNotes(docs []Document, cfg inject.Config, namespaceEnabled bool) ([]Document, []Unlabelled, []Note, error) {
 	out := make([]Document, len(docs))
 	var unlabelled []Unlabelled
+	var notes []Note
 	for i, d := range docs {
 		var mutate func([]byte) ([]byte, error)
 		switch {
 		case d.APIVersion == "apps/v1" && d.Kind == "DaemonSet":
 			selected, labelled, name, err := selection(d)
 			if err != nil {
-				return nil, nil, &DocumentError{Index: d.Index, Err: err}
+				return nil, nil, nil, &DocumentError{Index: d.Index, Err: err}
 			}
 			if !labelled && selected {
 				unlabelled = append(unlabelled, Unlabelled{Document: d.Index, Object: "DaemonSet " + name, Injected: namespaceEnabled})
@@ -47,7 +67,19 @@ func Inject(docs []Document, cfg inject.Config, namespaceEnabled bool) ([]Docume
 				out[i] = d
 				continue
 			}
-			mutate = func(raw []byte) ([]byte, error) { return inject.DaemonSetJSON(raw, cfg) }
+			object := "DaemonSet " + name
+			mutate = func(raw []byte) ([]byte, error) {
+				if !labelled {
+					if text := notAProxy(raw); text != "" {
+						notes = append(notes, Note{Document: d.Index, Object: object, Text: text})
+					}
+				}
+				out, texts, err := inject.DaemonSetJSONNotes(raw, cfg)
+				for _, text := range texts {
+					notes = append(notes, Note{Document: d.Index, Object: object, Text: text})
+				}
+				return out, err
+			}
 		case d.APIVersion == "v1" && d.Kind == "ConfigMap":
 			mutate = inject.ConfigMapJSON
 		default:
@@ -56,11 +88,21 @@ func Inject(docs []Document, cfg inject.Config, namespaceEnabled bool) ([]Docume
 		}
 		injected, err := apply(d, mutate)
 		if err != nil {
-			return nil, nil, &DocumentError{Index: d.Index, Err: err}
+			return nil, nil, nil, &DocumentError{Index: d.Index, Err: err}
 		}
 		out[i] = injected
 	}
-	return out, unlabelled, nil
+	return out, unlabelled, notes, nil
+}
+
+// notAProxy is inject.NotAProxyNote for the DaemonSet in raw when inject.IsProxy says it is no
+// proxy, else "".
+func notAProxy(raw []byte) string {
+	var ds appsv1.DaemonSet
+	if kjson.UnmarshalCaseSensitivePreserveInts(raw, &ds) != nil || inject.IsProxy(&ds) {
+		return ""
+	}
+	return inject.NotAProxyNote(&ds)
 }
 
 // selection reads a DaemonSet document's labels: selected unless it opted out, labelled when it

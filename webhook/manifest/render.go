@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
 // Names of the scraper RBAC objects, as the seed procedure names them.
@@ -40,6 +42,16 @@ type RenderOptions struct {
 	// (headless Services and ServiceMonitors as kube-prometheus-stack's) or PrometheusScrapeConfig
 	// (a scrape config with kubernetes_sd_configs, in a ConfigMap); empty: nothing.
 	Prometheus string
+	// CertManager, when set, adds a cert-manager Certificate that fills TLSSecret.
+	CertManager *CertManager
+	// CreateNamespace prints the Namespace first (Pod Security enforce: privileged, as host-network
+	// pods need), for a namespace of the proxies' own such as names.DedicatedNamespace.
+	CreateNamespace bool
+	// Policy, when set, is the policy the output must comply with: the components default to its
+	// components (and must be among them), every frontend lets through exactly its allowedPaths
+	// and, when it lists allowedMethods, only those, the frontends terminate TLS where its
+	// frontendTLS requires and not where it forbids, and metrics-reader may GET exactly its paths.
+	Policy *policy.Policy
 }
 
 // ParseScraper splits NAMESPACE/SERVICEACCOUNT.
@@ -67,16 +79,25 @@ func Render(o RenderOptions) ([]Document, error) {
 			return nil, err
 		}
 	}
-	cs := o.Components
-	if len(cs) == 0 {
-		cs = components.All()
+	cs, err := renderComponents(o.Components, o.Policy)
+	if err != nil {
+		return nil, err
 	}
 	tls := components.DefaultTLS(cs)
 	if o.TLS != "" {
-		var err error
 		if tls, err = inject.ParseTLS(o.TLS, cs); err != nil {
 			return nil, fmt.Errorf("tls %q: %w", o.TLS, err)
 		}
+	}
+	if tls, err = policyTLS(cs, tls, o.TLS != "", o.Policy); err != nil {
+		return nil, err
+	}
+	filter := inject.Filter{Paths: []string{policy.DefaultPath}}
+	if o.Policy != nil {
+		if len(o.Policy.AllowedPaths) > 0 {
+			filter.Paths = o.Policy.AllowedPaths
+		}
+		filter.Methods = o.Policy.AllowedMethods
 	}
 	if o.TLSSecret != "" {
 		if err := checkName("tls secret", o.TLSSecret, validation.IsDNS1123Subdomain); err != nil {
@@ -84,14 +105,28 @@ func Render(o RenderOptions) ([]Document, error) {
 		}
 	}
 	var objects []any
+	if o.CreateNamespace && o.Namespace != "" {
+		objects = append(objects, &corev1.Namespace{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+			ObjectMeta: metav1.ObjectMeta{Name: o.Namespace, Labels: map[string]string{
+				"pod-security.kubernetes.io/enforce": "privileged"}}})
+	}
+	if o.CertManager != nil {
+		cert, err := o.CertManager.certificate(o.Namespace, o.TLSSecret)
+		if err != nil {
+			return nil, fmt.Errorf("cert-manager: %w", err)
+		}
+		objects = append(objects, cert)
+	}
 	for _, p := range splitProxies(cs, tls) {
+		p.filter = filter
 		objects = append(objects, p.objects(o.Namespace, o.TLSSecret)...)
 	}
 	objects = append(objects,
 		&rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: MetricsReaderRole},
-			Rules:      []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}},
+			Rules:      []rbacv1.PolicyRule{{NonResourceURLs: filter.Paths, Verbs: []string{"get"}}},
 		},
 		&rbacv1.ClusterRoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
@@ -163,4 +198,51 @@ func checkName(what, value string, check func(string) []string) error {
 		return fmt.Errorf("%s %q is not a valid name: %s", what, value, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// renderComponents is the components to proxy: cs, or the policy's (all without a policy);
+// with a policy, each of cs must be among its components.
+func renderComponents(cs []components.Component, p *policy.Policy) ([]components.Component, error) {
+	allowed := components.All()
+	if p != nil && len(p.Components) > 0 {
+		allowed = p.Components
+	}
+	if len(cs) == 0 {
+		return allowed, nil
+	}
+	for _, c := range cs {
+		if !components.Contains(allowed, c.Name) {
+			return nil, fmt.Errorf("component %s: the policy allows only %s", c.Name, components.Join(allowed))
+		}
+	}
+	return cs, nil
+}
+
+// policyTLS makes tls follow the policy's frontendTLS: a component whose frontend must terminate
+// TLS is added, one whose frontend must not is removed; when the user chose tls explicitly, a
+// conflict is an error instead.
+func policyTLS(cs, tls []components.Component, explicit bool, p *policy.Policy) ([]components.Component, error) {
+	if p == nil {
+		return tls, nil
+	}
+	var out []components.Component
+	for _, c := range cs {
+		has := components.Contains(tls, c.Name)
+		switch p.FrontendTLS[c.Name] {
+		case policy.TLSRequired:
+			if !has && explicit {
+				return nil, fmt.Errorf("tls: the policy requires TLS on the %s frontend", c.Name)
+			}
+			has = true
+		case policy.TLSForbidden:
+			if has && explicit {
+				return nil, fmt.Errorf("tls: the policy forbids TLS on the %s frontend", c.Name)
+			}
+			has = false
+		}
+		if has {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

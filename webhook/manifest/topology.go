@@ -21,6 +21,7 @@ type proxy struct {
 	components []components.Component
 	tls        []components.Component
 	place      func(*corev1.PodSpec)
+	filter     inject.Filter
 }
 
 // splitProxies splits cs over the two DaemonSets: metrics-proxy-control-plane on control-plane nodes
@@ -76,7 +77,7 @@ func (p proxy) objects(namespace, tlsSecret string) []any {
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 			ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: namespace,
 				Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}, Annotations: annotations},
-			Data: map[string]string{names.ConfigKey: inject.HAProxyConfigTLS(p.components, p.tls)},
+			Data: map[string]string{names.ConfigKey: inject.HAProxyConfigFiltered(p.components, p.tls, p.filter)},
 		},
 		&appsv1.DaemonSet{
 			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},

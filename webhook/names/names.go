@@ -2,6 +2,8 @@ package names
 
 // Labels and annotations of the public API. Every name carries the metrics-proxy.io/ prefix.
 const (
+	// Prefix starts every label and annotation of ours.
+	Prefix = "metrics-proxy.io/"
 	// NamespaceInjectionLabel enables injection for every DaemonSet of a namespace when "enabled".
 	NamespaceInjectionLabel = "metrics-proxy.io/injection"
 	// InjectLabel on a DaemonSet opts in ("true") from any namespace or out ("false").
@@ -22,8 +24,16 @@ const (
 
 // Names of the objects and fields the injector owns.
 const (
-	// DefaultImage is the proxy image of the seed procedure.
-	DefaultImage = "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54"
+	// DefaultImage is the proxy image when neither the DaemonSet nor serve names another: the
+	// official HAProxy image of the 3.0 LTS branch (fixes until 2029, Debian 13's version; the
+	// policy's grammar is proven on it and on 2.6). The seed
+	// procedure's image, SeedImage, ships HAProxy 2.5.8 (CVE-2023-25725).
+	DefaultImage = "haproxy:3.0"
+	// SeedImage is the proxy image the seed procedure names (HAProxy 2.5.8, past its end of life).
+	SeedImage = "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54"
+	// DedicatedNamespace is the namespace render puts the proxies in by default: one that holds
+	// nothing but them, so that enabling injection there turns no other DaemonSet into a proxy.
+	DedicatedNamespace = "metrics-proxies"
 	// DefaultConfigMap is the ConfigMap the proxy reads when no annotation names another.
 	DefaultConfigMap = "metrics-proxy"
 	// ContainerName is the name of the injected container.

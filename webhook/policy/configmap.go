@@ -131,31 +131,40 @@ func ValidateProxyN(ds *appsv1.DaemonSet, p *Policy, get GetConfigMap, max int) 
 	if err != nil {
 		return nil, 0, fmt.Errorf("get ConfigMap %s/%s: %w", ds.Namespace, name, err)
 	}
-	source := volumeSource(ds, name)
+	cfg, more := ValidateMountedConfig(ds.Namespace, name, volumeSource(ds, name), cm, p, max)
+	vs, cut := First(append(vs, cfg...), max)
+	return vs, more + cut, nil
+}
+
+// ValidateMountedConfig checks the ConfigMap name of namespace that a proxy mounts as its config,
+// as ValidateProxy does (cm is what get returned: nil when it does not exist; source is the field
+// path of the volume that mounts it): a missing ConfigMap or haproxy.cfg key is a violation of
+// RuleConfigVolume with that Source, other keys of RuleConfigKeys, a config larger than
+// MaxConfigBytes of RuleObjectSize (not parsed), and the config's violations have the Source
+// "configmap/NAME:haproxy.cfg". It returns the first max violations (all when max <= 0) and how
+// many more there are. The pod validator applies it to the ConfigMaps a proxy's pod mounts.
+func ValidateMountedConfig(namespace, name, source string, cm *corev1.ConfigMap, p *Policy, max int) ([]Violation, int) {
 	text, ok := ConfigText(cm)
 	switch {
 	case cm == nil:
-		vs = append(vs, Violation{Source: source, Rule: RuleConfigVolume,
-			Message: fmt.Sprintf("the ConfigMap %s does not exist in namespace %s, so the proxy's config cannot be checked", name, ds.Namespace)})
+		return []Violation{{Source: source, Rule: RuleConfigVolume,
+			Message: fmt.Sprintf("the ConfigMap %s does not exist in namespace %s, so the proxy's config cannot be checked: "+
+				"create ConfigMap %s labelled %s=%s before the DaemonSet", name, namespace, name, names.ConfigLabel, names.ConfigLabelValue)}}, 0
 	case !ok:
-		vs = append(vs, Violation{Source: source, Rule: RuleConfigVolume,
-			Message: fmt.Sprintf("the ConfigMap %s has no %s key", name, names.ConfigKey)})
-	default:
-		vs = append(vs, otherKeys(cm, "configmap/"+name)...)
-		if v := configSize(text, "configmap/"+name+":"+names.ConfigKey); v != nil {
-			vs = append(vs, *v)
-			break
-		}
-		cfg, more := ValidateConfigN(text, p, max)
-		for _, v := range cfg {
-			v.Source = "configmap/" + name + ":" + names.ConfigKey
-			vs = append(vs, v)
-		}
-		vs, cut := First(vs, max)
-		return vs, more + cut, nil
+		return []Violation{{Source: source, Rule: RuleConfigVolume,
+			Message: fmt.Sprintf("the ConfigMap %s has no %s key", name, names.ConfigKey)}}, 0
 	}
-	vs, more := First(vs, max)
-	return vs, more, nil
+	vs := otherKeys(cm, "configmap/"+name)
+	if v := configSize(text, "configmap/"+name+":"+names.ConfigKey); v != nil {
+		return First(append(vs, *v), max)
+	}
+	cfg, more := ValidateConfigN(text, p, max)
+	for _, v := range cfg {
+		v.Source = "configmap/" + name + ":" + names.ConfigKey
+		vs = append(vs, v)
+	}
+	vs, cut := First(vs, max)
+	return vs, more + cut
 }
 
 // volumeSource is the field path of the name of the ConfigMap volume called name.

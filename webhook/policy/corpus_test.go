@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metrics-proxy/injector/e2e/dataplane"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/policy"
@@ -25,6 +26,9 @@ import (
 //	# expect: accept | reject RULE-ID[,RULE-ID...]   exactly the rule ids ValidateConfig reports
 //	# why: one line
 //	# generated: COMPONENTS        the body is inject.HAProxyConfig of that component list
+//	# tls: COMPONENTS              their frontends terminate TLS (with generated: the body is
+//	                               inject.HAProxyConfigTLS); the data-plane run serves a per-node
+//	                               certificate at names.CertFile and probes them over TLS (root)
 //	# bypass: METHOD TARGET ADDR [Header: value]
 //	                               a request that proves the bypass on the real HAProxy; ADDR is
 //	                               PORT (on NODE_IP) or HOST:PORT; repeatable
@@ -47,6 +51,7 @@ type corpusCase struct {
 	accept                bool
 	rules, off            []string
 	generated             string
+	tls                   []components.Component
 	bypasses, cli         []dataplane.Probe
 	plane, planeWhy       string
 	needsIPv6             bool
@@ -89,6 +94,10 @@ func parseCase(t *testing.T, name, text string) corpusCase {
 			c.why = value
 		case "generated":
 			c.generated = value
+		case "tls":
+			list, err := components.Parse(value)
+			require.NoError(t, err, "%s: tls", name)
+			c.tls = list
 		case "off":
 			c.off = strings.Split(value, ",")
 		case "bypass":
@@ -164,7 +173,11 @@ func TestCorpusVerdicts(t *testing.T) {
 			if c.generated != "" {
 				list, err := components.Parse(c.generated)
 				require.NoError(t, err)
-				assert.Equal(t, inject.HAProxyConfig(list), c.body, "generated body")
+				want := inject.HAProxyConfig(list)
+				if c.tls != nil {
+					want = inject.HAProxyConfigTLS(list, c.tls)
+				}
+				assert.Equal(t, want, c.body, "generated body")
 			}
 			if c.name == "good-seed.cfg" {
 				assert.Equal(t, string(seed), c.body, "the seed config, byte for byte")
@@ -176,68 +189,74 @@ func TestCorpusVerdicts(t *testing.T) {
 // bindPort finds the ports of bind lines.
 var bindPort = regexp.MustCompile(`:(\d+)`)
 
-// TestCorpusDataPlane runs the real HAProxy on the corpus: accepted configs forward /metrics
-// only, and every bypass a rejected config claims works.
+// TestCorpusDataPlane runs the real HAProxy on the corpus, 2.6 and 3.0: on each, accepted configs
+// forward /metrics only, every bypass a rejected config claims works, and what the corpus marks
+// refused is refused.
 func TestCorpusDataPlane(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
 	cases := loadCorpus(t)
-	dataplane.Binary(t)
+	haproxies := testtool.HAProxies(t)
 	dir, err := filepath.Abs(corpusDir)
 	require.NoError(t, err)
 	h := dataplane.New(t, append(dataplane.Components(), dataplane.Neighbours()...)...)
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			opts := dataplane.Options{Dir: dir}
-			switch c.plane {
-			case "none":
-				t.Logf("no data-plane run: %s", c.planeWhy)
-				return
-			case "refused":
-				out, ok := dataplane.Check(t, c.text, opts)
-				require.False(t, ok, "haproxy -c accepts the config: %s", out)
-				return
-			}
-			if c.needsIPv6 {
-				ln, err := net.Listen("tcp6", "[::1]:0")
-				if err != nil {
-					t.Skipf("needs IPv6 on the host: %v", err)
+	for _, hp := range haproxies {
+		for _, c := range cases {
+			t.Run(hp.Branch+"/"+c.name, func(t *testing.T) {
+				opts := dataplane.Options{Dir: dir, Binary: hp.Path}
+				switch c.plane {
+				case "none":
+					t.Logf("no data-plane run: %s", c.planeWhy)
+					return
+				case "refused":
+					out, ok := dataplane.Check(t, c.text, opts)
+					require.False(t, ok, "haproxy %s -c accepts the config: %s", hp.Version, out)
+					return
 				}
-				_ = ln.Close()
-			}
-			ports := frontendPorts(c.text)
-			for _, p := range ports {
-				opts.Wait = append(opts.Wait, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)))
-			}
-			for _, b := range c.bypasses {
-				if !slices.Contains(opts.Wait, b.Addr) {
-					opts.Wait = append(opts.Wait, b.Addr)
+				if c.needsIPv6 {
+					ln, err := net.Listen("tcp6", "[::1]:0")
+					if err != nil {
+						t.Skipf("needs IPv6 on the host: %v", err)
+					}
+					_ = ln.Close()
 				}
-			}
-			if c.accept {
-				out, ok := dataplane.Check(t, c.text, opts)
-				require.True(t, ok, "haproxy -c refuses an accepted config: %s", out)
-			}
-			proxy := h.StartHAProxy(t, c.text, opts)
-			for _, cmd := range c.cli {
-				reply, err := dataplane.Talk(cmd.Addr, cmd.Target+"\n")
-				require.NoError(t, err, "runtime API %s", cmd.Addr)
-				t.Logf("runtime API %s: %s: %q", cmd.Addr, cmd.Target, reply)
-			}
-			for _, b := range c.bypasses {
-				o := h.Probe(b)
-				leak := o.Leak(dataplane.DefaultNodeIP, h.Upstreams())
-				require.NotEmpty(t, leak, "the bypass does not work on HAProxy: %s\nhaproxy output:\n%s", o, proxy.Output())
-				t.Logf("bypass shown: %s: %s", b, leak)
-			}
-			if c.accept || c.plane == "no-leak" {
-				require.NotEmpty(t, ports, "no frontend port found")
+				ports := frontendPorts(c.text)
 				for _, p := range ports {
-					checkCompliant(t, h, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)), c.accept)
+					opts.Wait = append(opts.Wait, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)))
 				}
-			}
-		})
+				for _, b := range c.bypasses {
+					if !slices.Contains(opts.Wait, b.Addr) {
+						opts.Wait = append(opts.Wait, b.Addr)
+					}
+				}
+				if c.tls != nil {
+					useTLSFrontends(t, h, &opts, c.tls)
+				}
+				if c.accept {
+					out, ok := dataplane.Check(t, c.text, opts)
+					require.True(t, ok, "haproxy %s -c refuses an accepted config: %s", hp.Version, out)
+				}
+				proxy := h.StartHAProxy(t, c.text, opts)
+				for _, cmd := range c.cli {
+					reply, err := dataplane.Talk(cmd.Addr, cmd.Target+"\n")
+					require.NoError(t, err, "runtime API %s", cmd.Addr)
+					t.Logf("runtime API %s: %s: %q", cmd.Addr, cmd.Target, reply)
+				}
+				for _, b := range c.bypasses {
+					o := h.Probe(b)
+					leak := o.Leak(dataplane.DefaultNodeIP, h.Upstreams())
+					require.NotEmpty(t, leak, "the bypass does not work on HAProxy %s: %s\nhaproxy output:\n%s", hp.Version, o, proxy.Output())
+					t.Logf("bypass shown on %s: %s: %s", hp.Version, b, leak)
+				}
+				if c.accept || c.plane == "no-leak" {
+					require.NotEmpty(t, ports, "no frontend port found")
+					for _, p := range ports {
+						checkCompliant(t, h, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)), c.accept)
+					}
+				}
+			})
+		}
 	}
 }
 
@@ -269,7 +288,11 @@ func checkCompliant(t *testing.T, h *dataplane.Harness, addr string, strict bool
 	for _, target := range forbidden {
 		outcomes = append(outcomes, h.Probe(dataplane.Probe{Addr: addr, Method: "GET", Target: target}))
 	}
-	outcomes = append(outcomes, h.ProbeH2(addr, dataplane.AllowedPath), h.ProbeH2(addr, "/configz"), h.ProbeH2(addr, "/debug/pprof/"))
+	// HAProxy offers HTTP/2 on a TLS bind only through ALPN, which the generated bind does not
+	// configure: cleartext HTTP/2 is probed on plain frontends.
+	if h.TLSConfig(addr) == nil {
+		outcomes = append(outcomes, h.ProbeH2(addr, dataplane.AllowedPath), h.ProbeH2(addr, "/configz"), h.ProbeH2(addr, "/debug/pprof/"))
+	}
 	for _, o := range outcomes {
 		assert.Empty(t, o.Leak(dataplane.DefaultNodeIP, h.Upstreams()), "%s", o)
 		if !strict {

@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/metrics-proxy/injector/webhook/names"
 )
@@ -171,4 +172,24 @@ func checkOtherContainers(spec *corev1.PodSpec, p *Policy, add func(string, Rule
 	}
 	check("containers", spec.Containers)
 	check("initContainers", spec.InitContainers)
+}
+
+// InjectLabelRemoved returns a violation when an update from old to ds removes the label
+// metrics-proxy.io/inject=true from a DaemonSet the injector completed (ds carries the status
+// annotation): outside namespaces with injection enabled the webhooks select DaemonSets by that
+// label, so the proxy's later writes would reach none of them while every reader still counts it
+// as a proxy. Setting the label to "false" (the opt-out) is no removal. old may be nil (a create).
+func InjectLabelRemoved(old, ds *metav1.ObjectMeta) *Violation {
+	if old == nil || old.Labels[names.InjectLabel] != "true" {
+		return nil
+	}
+	if _, labelled := ds.Labels[names.InjectLabel]; labelled {
+		return nil
+	}
+	if _, injected := ds.Annotations[names.StatusAnnotation]; !injected {
+		return nil
+	}
+	return &Violation{Source: "daemonset/" + ds.Name + ".metadata.labels", Rule: RuleInjectLabel,
+		Message: fmt.Sprintf("the label %s=true is removed from an injected proxy: its later writes would reach no webhook "+
+			"while it stays a proxy; set it to \"false\" to opt out (the injector then leaves it), or keep it", names.InjectLabel)}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/metrics-proxy/injector/e2e/dataplane"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -63,73 +64,74 @@ func TestGeneratedConfigsAccepted(t *testing.T) {
 	}
 }
 
-// TestGeneratedConfigsStartHAProxy: haproxy -c, with NODE_IP set, accepts every config of the
-// grammar. The configs share runs (names prefixed, an empty defaults section between two so
-// that none inherits another's, at most one global section per run); a refused run is
-// re-checked config by config to name the culprit.
+// TestGeneratedConfigsStartHAProxy: haproxy -c (2.6 and 3.0), with NODE_IP set, accepts every
+// config of the grammar. The configs share runs (names prefixed, an empty defaults section
+// between two so that none inherits another's, a config with a global section first in its run,
+// since 3.0 takes nbthread only in the first global section); a refused run is re-checked config
+// by config to name the culprit.
 func TestGeneratedConfigsStartHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	bin := dataplane.Binary(t)
+	haproxies := testtool.HAProxies(t)
 	configs := generateConfigs(t, generatedConfigs, true)
 	var batches [][]generated
 	var cur []generated
-	globals := 0
 	for _, c := range configs {
-		if len(cur) == batchSize || c.global && globals > 0 {
+		if len(cur) == batchSize || c.global && len(cur) > 0 { // a global section first in its run: 3.0 wants nbthread in the first one
 			batches = append(batches, cur)
-			cur, globals = nil, 0
+			cur = nil
 		}
 		cur = append(cur, c)
-		if c.global {
-			globals++
-		}
 	}
 	batches = append(batches, cur)
 
-	dir := t.TempDir()
-	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures []string
-	work := make(chan int)
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				var text strings.Builder
-				for i, c := range batches[b] {
-					if i > 0 {
-						text.WriteString("defaults\n")
-					}
-					text.WriteString(c.batched)
-				}
-				if out, ok := haproxyCheck(bin, filepath.Join(dir, fmt.Sprintf("batch-%d.cfg", b)), text.String()); !ok {
-					culprits := []string{}
-					for i, c := range batches[b] {
-						if out, ok := haproxyCheck(bin, filepath.Join(dir, fmt.Sprintf("batch-%d-%d.cfg", b, i)), c.text); !ok {
-							culprits = append(culprits, fmt.Sprintf("%s\n%s", out, c.text))
+	for _, hp := range haproxies {
+		t.Run(hp.Branch, func(t *testing.T) {
+			dir := t.TempDir()
+			start := time.Now()
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var failures []string
+			work := make(chan int)
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for b := range work {
+						var text strings.Builder
+						for i, c := range batches[b] {
+							if i > 0 {
+								text.WriteString("defaults\n")
+							}
+							text.WriteString(c.batched)
+						}
+						if out, ok := haproxyCheck(hp.Path, filepath.Join(dir, fmt.Sprintf("batch-%d.cfg", b)), text.String()); !ok {
+							culprits := []string{}
+							for i, c := range batches[b] {
+								if out, ok := haproxyCheck(hp.Path, filepath.Join(dir, fmt.Sprintf("batch-%d-%d.cfg", b, i)), c.text); !ok {
+									culprits = append(culprits, fmt.Sprintf("%s\n%s", out, c.text))
+								}
+							}
+							if len(culprits) == 0 {
+								culprits = append(culprits, "the batch alone:\n"+out)
+							}
+							mu.Lock()
+							failures = append(failures, culprits...)
+							mu.Unlock()
 						}
 					}
-					if len(culprits) == 0 {
-						culprits = append(culprits, "the batch alone:\n"+out)
-					}
-					mu.Lock()
-					failures = append(failures, culprits...)
-					mu.Unlock()
-				}
+				}()
 			}
-		}()
+			for b := range batches {
+				work <- b
+			}
+			close(work)
+			wg.Wait()
+			t.Logf("haproxy -c %s accepted %d generated configs in %d runs, %v", hp.Version, len(configs), len(batches), time.Since(start).Round(time.Millisecond))
+			assert.Empty(t, failures, "haproxy %s -c refuses configs the validator accepts:\n%s", hp.Version, strings.Join(failures[:min(len(failures), 5)], "\n---\n"))
+		})
 	}
-	for b := range batches {
-		work <- b
-	}
-	close(work)
-	wg.Wait()
-	t.Logf("haproxy -c accepted %d generated configs in %d runs, %v", len(configs), len(batches), time.Since(start).Round(time.Millisecond))
-	assert.Empty(t, failures, "haproxy -c refuses configs the validator accepts:\n%s", strings.Join(failures[:min(len(failures), 5)], "\n---\n"))
 }
 
 // haproxyCheck writes text to path and runs haproxy -c on it with NODE_IP set.
@@ -150,7 +152,7 @@ func TestGeneratedConfigsDataPlane(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	dataplane.Binary(t)
+	haproxies := testtool.HAProxies(t)
 	ipv6 := true
 	if ln, err := net.Listen("tcp6", "[::1]:0"); err != nil {
 		ipv6 = false
@@ -164,22 +166,24 @@ func TestGeneratedConfigsDataPlane(t *testing.T) {
 			continue
 		}
 		sampled++
-		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			opts := dataplane.Options{}
-			ports := frontendPorts(c.text)
-			require.NotEmpty(t, ports)
-			for _, p := range ports {
-				opts.Wait = append(opts.Wait, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)))
-			}
-			proxy := h.StartHAProxy(t, c.text, opts)
-			for _, addr := range opts.Wait {
-				checkCompliant(t, h, addr, true)
-			}
-			if t.Failed() {
-				t.Logf("config:\n%s\nhaproxy output:\n%s", c.text, proxy.Output())
-			}
-			proxy.Stop()
-		})
+		for _, hp := range haproxies {
+			t.Run(hp.Branch+"/"+strconv.Itoa(i), func(t *testing.T) {
+				opts := dataplane.Options{Binary: hp.Path}
+				ports := frontendPorts(c.text)
+				require.NotEmpty(t, ports)
+				for _, p := range ports {
+					opts.Wait = append(opts.Wait, net.JoinHostPort(dataplane.DefaultNodeIP, strconv.Itoa(p)))
+				}
+				proxy := h.StartHAProxy(t, c.text, opts)
+				for _, addr := range opts.Wait {
+					checkCompliant(t, h, addr, true)
+				}
+				if t.Failed() {
+					t.Logf("config:\n%s\nhaproxy output:\n%s", c.text, proxy.Output())
+				}
+				proxy.Stop()
+			})
+		}
 	}
 	require.GreaterOrEqual(t, sampled, 100)
 }

@@ -13,21 +13,22 @@ import (
 )
 
 // TestAcceptedConfigsRunOnHAProxy: everything the validator accepts is a configuration the real
-// HAProxy accepts too (haproxy -c), so that accepting never means a proxy that cannot start.
+// HAProxy accepts too, 2.6 and 3.0 (haproxy -c), so that accepting never means a proxy that cannot start.
 func TestAcceptedConfigsRunOnHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	bin := testtool.HAProxy(t)
 	dir := t.TempDir()
-	for _, tc := range acceptCases(t) {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, "haproxy.cfg")
-			require.NoError(t, os.WriteFile(path, []byte(tc.cfg), 0o600))
-			cmd := exec.Command(bin, "-c", "-f", path)
-			cmd.Env = append(os.Environ(), "NODE_IP=127.0.0.1")
-			out, err := cmd.CombinedOutput()
-			assert.NoError(t, err, "haproxy -c refuses a config the validator accepts:\n%s\n%s", out, tc.cfg)
-		})
+	for _, hp := range testtool.HAProxies(t) {
+		for _, tc := range acceptCases(t) {
+			t.Run(hp.Branch+"/"+tc.name, func(t *testing.T) {
+				path := filepath.Join(dir, "haproxy.cfg")
+				require.NoError(t, os.WriteFile(path, []byte(tc.cfg), 0o600))
+				cmd := exec.Command(hp.Path, "-c", "-f", path)
+				cmd.Env = append(os.Environ(), "NODE_IP=127.0.0.1")
+				out, err := cmd.CombinedOutput()
+				assert.NoError(t, err, "haproxy %s -c refuses a config the validator accepts:\n%s\n%s", hp.Version, out, tc.cfg)
+			})
+		}
 	}
 }

@@ -16,7 +16,7 @@ type handler func(v *validator, sec *section, d haproxy.Directive)
 var allowed = map[haproxy.SectionKind]map[string]handler{
 	haproxy.Global: {
 		"log": checkLog, "log-tag": checkName, "log-send-hostname": checkHostname, "maxconn": numberIn(1, maxGlobalConn),
-		"nbthread": numberIn(1, 64), "hard-stop-after": duration, "spread-checks": numberIn(0, 50),
+		"nbthread": checkNbthread, "hard-stop-after": duration, "spread-checks": numberIn(0, 50),
 	},
 	haproxy.Defaults: {
 		"mode": checkMode, "log": checkLog, "option": checkOption, "timeout": checkTimeout,

@@ -52,7 +52,7 @@ type allowedContainer struct {
 //	allowedPaths: [/metrics]
 //	allowedMethods: []           # e.g. [GET, HEAD]; empty: any
 //	components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
-//	allowedImages: ["public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"]
+//	allowedImages: ["haproxy:3.0*"]
 //	exemptNamespaces: []
 //	allowedContainers: []        # e.g. [{name: reloader, image: "registry.example/reloader:*"}]
 //	frontendTLS: {}              # per component: allowed (default) | required | forbidden

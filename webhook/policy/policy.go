@@ -3,6 +3,8 @@ package policy
 import (
 	"slices"
 
+	"github.com/metrics-proxy/injector/webhook/names"
+
 	"github.com/metrics-proxy/injector/webhook/components"
 )
 
@@ -16,9 +18,10 @@ const (
 	EnforcementWarn Enforcement = "Warn"
 )
 
-// DefaultImagePattern is the image pattern a policy allows by default: any tag of the seed
-// procedure's HAProxy image.
-const DefaultImagePattern = "public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"
+// DefaultImagePattern is the image pattern a policy allows by default: the official HAProxy image
+// of the 3.0 LTS branch, any patch release, variant or digest of it (names.DefaultImage). The seed
+// procedure's image (HAProxy 2.5.8, CVE-2023-25725) is not allowed unless a policy lists it.
+const DefaultImagePattern = "haproxy:3.0*"
 
 // DefaultPath is the only path a policy allows by default.
 const DefaultPath = "/metrics"
@@ -49,6 +52,23 @@ type Policy struct {
 	// injected haproxy container, each by exact name and image pattern (as AllowedImages);
 	// default DefaultAllowedContainers (the injected proxy-cert init container).
 	AllowedContainers []AllowedContainer
+	// InjectorImage is the image the injector writes into the proxy-cert init container (serve's
+	// --proxy-cert-image, the webhook's own image): while AllowedContainers is the default, a
+	// proxy-cert init container of exactly that image is allowed too, so that a re-tagged
+	// install admits what it injects. Set by whoever injects (WithInjectorImage), never by the
+	// policy file.
+	InjectorImage string
+}
+
+// WithInjectorImage returns a copy of p (the default policy when nil) whose InjectorImage is
+// image.
+func (p *Policy) WithInjectorImage(image string) *Policy {
+	if p == nil {
+		p = Default()
+	}
+	c := *p
+	c.InjectorImage = image
+	return &c
 }
 
 // AllowedContainer is one container a proxy pod may run beside haproxy.
@@ -87,6 +107,9 @@ func (p *Policy) ImageAllowed(image string) bool {
 // ContainerAllowed reports whether the policy allows a container of that name and image beside
 // the haproxy container.
 func (p *Policy) ContainerAllowed(name, image string) bool {
+	if p != nil && p.AllowedContainers == nil && name == names.ProxyCertContainer && p.InjectorImage != "" && image == p.InjectorImage {
+		return true
+	}
 	for _, c := range p.containers() {
 		if c.Name == name && globMatch(c.Image, image) {
 			return true

@@ -18,7 +18,8 @@ func TestDefault(t *testing.T) {
 	assert.Equal(t, []string{"/metrics"}, p.AllowedPaths)
 	assert.Empty(t, p.AllowedMethods)
 	assert.Equal(t, components.All(), p.Components)
-	assert.Equal(t, []string{"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"}, p.AllowedImages)
+	assert.Equal(t, []string{"haproxy:3.0*"}, p.AllowedImages)
+	assert.False(t, p.ImageAllowed(names.SeedImage), "the seed's HAProxy 2.5.8 image is not allowed by default")
 	assert.Empty(t, p.ExemptNamespaces)
 	assert.True(t, p.ImageAllowed(names.DefaultImage))
 	p.AllowedPaths[0] = "/changed"
@@ -64,7 +65,7 @@ enforcement: Deny            # Deny | Warn
 allowedPaths: [/metrics]
 allowedMethods: []           # e.g. [GET, HEAD]; empty: any
 components: [kube-proxy, kube-controller-manager, kube-scheduler, etcd]
-allowedImages: ["public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:*"]
+allowedImages: ["haproxy:3.0*"]
 exemptNamespaces: []
 allowedContainers: []        # e.g. [{name: reloader, image: "registry.example/reloader:*"}]
 `
@@ -141,7 +142,7 @@ func TestImageAllowed(t *testing.T) {
 		"exact:1.0",
 	}}
 	for image, want := range map[string]bool{
-		names.DefaultImage: true,
+		names.SeedImage: true,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy:v0.20.0-eks-a-54@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef": true,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxy":                     false,
 		"public.ecr.aws/eks-anywhere/kubernetes-sigs/kind/haproxyx:v1":                 false,

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/metrics-proxy/injector/e2e/dataplane"
+	"github.com/metrics-proxy/injector/e2e/testtool"
 	"github.com/metrics-proxy/injector/webhook/policy"
 )
 
@@ -47,25 +48,37 @@ var refusedCases = []rejectCase{
 	{name: "ssl without verify none", cfg: serverLine("  server s 127.0.0.1:10249 ssl check #<\n"), rule: policy.RuleServerOption},
 }
 
+// refusedSince30 are configs HAProxy 2.6 starts with and 3.0 refuses: refused too, since the
+// default image is 3.0 (TestRefusedByHAProxy checks them on 3.0 and later).
+var refusedSince30 = []rejectCase{
+	{name: "nbthread after a defaults section", cfg: std() + "global\n  nbthread 2 #<\n", rule: policy.RuleKeywordArgs},
+	{name: "nbthread in a second global section", cfg: "global\n  maxconn 100\n" + std() + "global\n  nbthread 4 #<\n", rule: policy.RuleKeywordArgs},
+}
+
 func TestValidateConfigRefuses(t *testing.T) {
-	for _, tc := range refusedCases {
+	for _, tc := range append(refusedCases, refusedSince30...) {
 		t.Run(string(tc.rule)+"/"+tc.name, func(t *testing.T) {
 			checkReject(t, tc)
 		})
 	}
 }
 
-// TestRefusedByHAProxy: HAProxy 2.6 refuses every refused case, so each rule above stops an
+// TestRefusedByHAProxy: HAProxy 2.6 and 3.0 refuse every refused case, so each rule above stops an
 // outage, not a working config.
 func TestRefusedByHAProxy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs haproxy")
 	}
-	dataplane.Binary(t)
-	for _, tc := range refusedCases {
-		t.Run(tc.name, func(t *testing.T) {
-			out, ok := dataplane.Check(t, strings.ReplaceAll(tc.cfg, " "+marker, ""), dataplane.Options{})
-			assert.False(t, ok, "haproxy -c accepts it:\n%s\n%s", out, tc.cfg)
-		})
+	for _, hp := range testtool.HAProxies(t) {
+		cases := refusedCases
+		if hp.Branch != "2.6" {
+			cases = append(cases, refusedSince30...)
+		}
+		for _, tc := range cases {
+			t.Run(hp.Branch+"/"+tc.name, func(t *testing.T) {
+				out, ok := dataplane.Check(t, strings.ReplaceAll(tc.cfg, " "+marker, ""), dataplane.Options{Binary: hp.Path})
+				assert.False(t, ok, "haproxy %s -c accepts it:\n%s\n%s", hp.Version, out, tc.cfg)
+			})
+		}
 	}
 }

@@ -146,6 +146,20 @@ const (
 	// allowedContainers does not list by name and image: on the host network it could run
 	// anything, haproxy on another config included.
 	RuleOtherContainer RuleID = "other-container"
+	// RuleInjectLabel: an update removes the metrics-proxy.io/inject=true label from a DaemonSet
+	// the injector completed, which would take its later writes out of the webhooks' sight (they
+	// select by that label outside enabled namespaces) while every reader still counts it as a proxy.
+	RuleInjectLabel RuleID = "inject-label"
+	// RuleStatusMetadata: a write through the DaemonSet's status subresource changes a
+	// metrics-proxy.io/ label or annotation (the audit's own annotation aside): the API server
+	// lets the status subresource change metadata but not the spec, so such a write could turn a
+	// DaemonSet whose spec no webhook admitted into a proxy for every reader.
+	RuleStatusMetadata RuleID = "status-metadata"
+	// RuleStatusAnnotation: a write adds or changes the metrics-proxy.io/status annotation, the
+	// injector's record, on a DaemonSet the injector does not inject (not labelled
+	// metrics-proxy.io/inject=true, namespace without injection enabled), and the record's hash is
+	// not that of the DaemonSet's spec: the injector did not write it.
+	RuleStatusAnnotation RuleID = "status-annotation"
 )
 
 // Rules on a proxy ConfigMap and on the size of any object the webhooks review.
@@ -220,6 +234,9 @@ func Rules() []Rule {
 		{RuleImage, "images the policy does not allow"},
 		{RuleHostNetwork, "pods off the host network"},
 		{RuleOtherContainer, "containers and init containers beside haproxy that allowedContainers does not list"},
+		{RuleInjectLabel, "updates that remove the metrics-proxy.io/inject label from an injected DaemonSet"},
+		{RuleStatusMetadata, "writes through a DaemonSet's status subresource that change a metrics-proxy.io/ label or annotation"},
+		{RuleStatusAnnotation, "a metrics-proxy.io/status annotation the injector did not write"},
 		{RuleConfigKeys, "ConfigMaps holding haproxy.cfg with other keys"},
 		{RuleConfigLabel, "updates that remove the metrics-proxy.io/config label from a ConfigMap holding haproxy.cfg"},
 		{RuleObjectSize, "objects no proxy needs: too many containers, a huge haproxy.cfg, deep nesting"},

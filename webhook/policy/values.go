@@ -95,6 +95,15 @@ func numberIn(min, max int) handler {
 	}
 }
 
+// checkNbthread checks nbthread: one number from 1 to 64, in a global section above every other
+// section (HAProxy 3.0 refuses it after a defaults, frontend or backend section; 2.6 took it).
+func checkNbthread(v *validator, sec *section, d haproxy.Directive) {
+	numberIn(1, 64)(v, sec, d)
+	if v.sections > 0 {
+		v.add(d.Line, RuleKeywordArgs, "nbthread after a defaults, frontend or backend section: HAProxy 3.0 refuses to start; write it in a global section above them")
+	}
+}
+
 func duration(v *validator, sec *section, d haproxy.Directive) {
 	if len(d.Args) != 1 || !isDuration(d.Args[0].Value) {
 		v.add(d.Line, RuleKeywordArgs, "%s wants one time such as 30s, at most 24d, got %q", d.Keyword, argsText(d))

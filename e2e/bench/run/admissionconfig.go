@@ -27,8 +27,9 @@ import (
 type admissionConfig struct {
 	cp    *controlPlane
 	hooks *harness.Webhooks
-	// policy holds the MutatingAdmissionPolicy and its bindings.
-	policy []client.Object
+	// policy holds the MutatingAdmissionPolicy and its bindings, validating the
+	// ValidatingAdmissionPolicy and its bindings.
+	policy, validating []client.Object
 }
 
 // newAdmissionConfig loads the configurations; the webhooks point at srv and trust cp's CA.
@@ -47,11 +48,23 @@ func newAdmissionConfig(cp *controlPlane, srv *server) (*admissionConfig, error)
 			v.Webhooks[i].ClientConfig.CABundle = cp.caData
 		}
 	}
-	docs, err := manifest.Read(bytes.NewReader(bench.MutatingAdmissionPolicyYAML))
-	if err != nil {
+	a := &admissionConfig{cp: cp, hooks: hooks}
+	if a.policy, err = readPolicies(bench.MutatingAdmissionPolicyYAML); err != nil {
 		return nil, fmt.Errorf("mutating admission policy: %w", err)
 	}
-	a := &admissionConfig{cp: cp, hooks: hooks}
+	if a.validating, err = readPolicies(bench.ValidatingAdmissionPolicyYAML); err != nil {
+		return nil, fmt.Errorf("validating admission policy: %w", err)
+	}
+	return a, nil
+}
+
+// readPolicies decodes the admission policies and bindings of a multi-document YAML.
+func readPolicies(data []byte) ([]client.Object, error) {
+	docs, err := manifest.Read(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var out []client.Object
 	for _, d := range docs {
 		var obj client.Object
 		switch d.Kind {
@@ -59,15 +72,19 @@ func newAdmissionConfig(cp *controlPlane, srv *server) (*admissionConfig, error)
 			obj = &admissionregistrationv1.MutatingAdmissionPolicy{}
 		case "MutatingAdmissionPolicyBinding":
 			obj = &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
+		case "ValidatingAdmissionPolicy":
+			obj = &admissionregistrationv1.ValidatingAdmissionPolicy{}
+		case "ValidatingAdmissionPolicyBinding":
+			obj = &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
 		default:
-			continue
+			return nil, fmt.Errorf("document %d: unexpected kind %q", d.Index, d.Kind)
 		}
 		if err := yaml.UnmarshalStrict(d.YAML, obj); err != nil {
-			return nil, fmt.Errorf("mutating admission policy, document %d: %w", d.Index, err)
+			return nil, fmt.Errorf("document %d: %w", d.Index, err)
 		}
-		a.policy = append(a.policy, obj)
+		out = append(out, obj)
 	}
-	return a, nil
+	return out, nil
 }
 
 // objects returns the configuration objects of scenario key, fresh copies to create.
@@ -83,9 +100,14 @@ func (a *admissionConfig) objects(key string) []client.Object {
 				out = append(out, v.DeepCopy())
 			}
 		}
-	case bench.ScenarioPolicy:
+	case bench.ScenarioPolicy, bench.ScenarioNative:
 		for _, o := range a.policy {
 			out = append(out, o.DeepCopyObject().(client.Object))
+		}
+		if key == bench.ScenarioNative {
+			for _, o := range a.validating {
+				out = append(out, o.DeepCopyObject().(client.Object))
+			}
 		}
 	}
 	return out
@@ -95,7 +117,7 @@ func (a *admissionConfig) objects(key string) []client.Object {
 // installs scenario key's configuration and waits until it is in force (probing with dry runs
 // in namespace).
 func (a *admissionConfig) switchTo(ctx context.Context, key, namespace string) error {
-	for _, k := range []string{bench.ScenarioValidating, bench.ScenarioPolicy} {
+	for _, k := range []string{bench.ScenarioValidating, bench.ScenarioNative} {
 		for _, obj := range a.objects(k) {
 			if err := a.cp.client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("delete %s: %w", obj.GetName(), err)
@@ -115,12 +137,16 @@ func (a *admissionConfig) switchTo(ctx context.Context, key, namespace string) e
 		if err := a.waitFor(ctx, namespace, "the webhook", injectedBy(serveVersion)); err != nil {
 			return err
 		}
-	case bench.ScenarioPolicy:
-		return a.waitFor(ctx, namespace, "the policy", injectedBy(bench.MutatingAdmissionPolicyVersion))
+	case bench.ScenarioPolicy, bench.ScenarioNative:
+		if err := a.waitFor(ctx, namespace, "the policy", injectedBy(bench.MutatingAdmissionPolicyVersion)); err != nil {
+			return err
+		}
 	}
-	if key == bench.ScenarioValidating {
+	if key == bench.ScenarioValidating || key == bench.ScenarioNative {
 		// A proxy with an image the policy does not allow: denied once the validating webhook is in force.
-		return a.waitFor(ctx, namespace, "the validating webhook", func(ds *appsv1.DaemonSet, err error) bool { return apierrors.IsForbidden(err) },
+		return a.waitFor(ctx, namespace, "the validating side", func(ds *appsv1.DaemonSet, err error) bool {
+			return apierrors.IsForbidden(err) || apierrors.IsInvalid(err)
+		},
 			func(ds *appsv1.DaemonSet) {
 				ds.Annotations = map[string]string{names.ImageAnnotation: "registry.example/other/haproxy:1"}
 			})
@@ -154,7 +180,9 @@ func (a *admissionConfig) waitFor(ctx context.Context, namespace, what string, d
 		if done(ds, err) {
 			return nil
 		}
-		last = err
+		if ctx.Err() == nil {
+			last = err
+		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -51,14 +51,15 @@ func scenarios() []*bench.Scenario {
 		{Key: bench.ScenarioNone, Name: "no admission webhook or policy (the complete DaemonSet)"},
 		{Key: bench.ScenarioWebhook, Name: "our mutating webhook (deploy/base/mutating-webhook.yaml)"},
 		{Key: bench.ScenarioPolicy, Name: "the equivalent MutatingAdmissionPolicy"},
-		{Key: bench.ScenarioValidating, Name: "our mutating and validating webhooks (all of deploy/base), for reference"},
+		{Key: bench.ScenarioValidating, Name: "our mutating and validating webhooks (all of deploy/base): the full installed path"},
+		{Key: bench.ScenarioNative, Name: "the native pair: MutatingAdmissionPolicy and ValidatingAdmissionPolicy"},
 	}
 }
 
 // namespaceOf is the namespace of a scenario's DaemonSets.
 func namespaceOf(key string) string {
 	return map[string]string{bench.ScenarioNone: "e2e-a", bench.ScenarioWebhook: "e2e-b",
-		bench.ScenarioPolicy: "e2e-c", bench.ScenarioValidating: "e2e-bv"}[key]
+		bench.ScenarioPolicy: "e2e-c", bench.ScenarioValidating: "e2e-bv", bench.ScenarioNative: "e2e-cv"}[key]
 }
 
 // runEndToEnd creates DaemonSets one at a time through kube-apiserver under each scenario's
@@ -74,6 +75,11 @@ func runEndToEnd(ctx context.Context, o options, cp *controlPlane, srv *server, 
 		return err
 	}
 	perRound := o.creates / o.rounds
+	bd, err := newBreakdown(cp.cfg, srv.metrics)
+	if err != nil {
+		return err
+	}
+	creates := map[string]int{}
 	var failed error
 	for round := 1; round <= o.rounds; round++ {
 		for _, s := range out.Scenarios {
@@ -82,7 +88,13 @@ func runEndToEnd(ctx context.Context, o options, cp *controlPlane, srv *server, 
 				return fmt.Errorf("scenario (%s): %w", s.Key, err)
 			}
 			before := len(s.Samples)
+			var snap metricsSnapshot
 			for i := range o.warmup + perRound {
+				if i == o.warmup {
+					if snap, err = bd.snapshot(ctx); err != nil {
+						return err
+					}
+				}
 				ds := stub(fmt.Sprintf("ds-%d-%d", round, i), ns)
 				if s.Key == bench.ScenarioNone {
 					if ds, err = complete(ds.Name, ns); err != nil {
@@ -103,6 +115,12 @@ func runEndToEnd(ctx context.Context, o options, cp *controlPlane, srv *server, 
 					return ctx.Err()
 				}
 			}
+			after, err := bd.snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			bd.add(s.Key, snap, after)
+			creates[s.Key] += perRound
 			s.Latency = bench.Summarize(append([]time.Duration(nil), s.Samples...))
 			turn := bench.Summarize(append([]time.Duration(nil), s.Samples[before:]...))
 			fmt.Printf("bench:   round %d/%d (%s) %-70s p50 %6.2f ms  p99 %6.2f ms  errors %d\n", round, o.rounds, s.Key,
@@ -112,14 +130,16 @@ func runEndToEnd(ctx context.Context, o options, cp *controlPlane, srv *server, 
 			out.Equivalence = equivalence(ctx, cp.client)
 		}
 	}
+	out.Breakdown = bd.result(creates)
 	if err := cfg.switchTo(ctx, bench.ScenarioNone, namespaceOf(bench.ScenarioNone)); err != nil {
 		return err
 	}
 	return failed
 }
 
-// createNamespaces creates the scenarios' namespaces, labelled for injection; scenario (b+v)'s
-// gets the proxy ConfigMap the validating webhook requires a proxy DaemonSet to mount.
+// createNamespaces creates the scenarios' namespaces, labelled for injection, each with the
+// proxy ConfigMap the stub mounts (the validating webhook requires it of a proxy DaemonSet; the
+// mutating webhook hashes it).
 func createNamespaces(ctx context.Context, cp *controlPlane) error {
 	for _, s := range scenarios() {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespaceOf(s.Key),
@@ -127,14 +147,14 @@ func createNamespaces(ctx context.Context, cp *controlPlane) error {
 		if err := cp.client.Create(ctx, ns); err != nil {
 			return fmt.Errorf("create namespace %s: %w", ns.Name, err)
 		}
-	}
-	cm := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: namespaceOf(bench.ScenarioValidating),
-			Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
-		Data: map[string]string{names.ConfigKey: inject.HAProxyConfig(components.All())},
-	}
-	if err := cp.client.Create(ctx, cm); err != nil {
-		return fmt.Errorf("create ConfigMap: %w", err)
+		cm := &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: ns.Name,
+				Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
+			Data: map[string]string{names.ConfigKey: inject.HAProxyConfig(components.All())},
+		}
+		if err := cp.client.Create(ctx, cm); err != nil {
+			return fmt.Errorf("create ConfigMap: %w", err)
+		}
 	}
 	return nil
 }
@@ -160,11 +180,17 @@ func equivalence(ctx context.Context, c client.Client) string {
 			return fmt.Sprintf("not compared: get %s: %v", key, err)
 		}
 	}
+	hash := b.Spec.Template.Annotations[names.ConfigHashAnnotation] // the policy hashes no ConfigMap
+	delete(b.Spec.Template.Annotations, names.ConfigHashAnnotation)
+	if len(b.Spec.Template.Annotations) == 0 {
+		b.Spec.Template.Annotations = nil
+	}
 	if !reflect.DeepEqual(b.Spec, p.Spec) {
 		return "**the specs differ**: webhook " + jsonOf(b.Spec) + "; policy " + jsonOf(p.Spec)
 	}
-	return fmt.Sprintf("identical `spec`; the status annotation differs as expected (webhook `%s`, policy `%s`).",
-		b.Annotations[names.StatusAnnotation], p.Annotations[names.StatusAnnotation])
+	return fmt.Sprintf("identical `spec` but the pod template's config hash, which only the webhook writes (`%s`); "+
+		"the status annotation differs as expected (webhook `%s`, policy `%s`).",
+		hash, b.Annotations[names.StatusAnnotation], p.Annotations[names.StatusAnnotation])
 }
 
 func jsonOf(v any) string {

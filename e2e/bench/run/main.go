@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -24,22 +25,52 @@ type options struct {
 	loadRounds           int
 	rate                 float64
 	saturate, open, time time.Duration
+	// The scrape part: scrapeChild marks the process run inside the part's network namespace.
+	scrapeChild                                bool
+	scrapeRounds, scrapeStress                 int
+	scrapeStressRounds, scrapeMaxConn          int
+	scrapePeriod, scrapeNormal, scrapeStressed time.Duration
+	// The scale part.
+	scaleDaemonSets, scaleConfigMaps, scaleSteps, scaleCreates int
+	// parts are the parts to run (-parts), all by default.
+	parts map[string]bool
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.out, "out", filepath.Join(harness.RepoRoot(), "docs", "benchmarks.md"), "where to write the report")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime of the microbenchmarks")
-	flag.IntVar(&o.creates, "creates", 600, "measured DaemonSet creates per end-to-end scenario (all rounds)")
-	flag.IntVar(&o.rounds, "rounds", 6, "end-to-end rounds: the scenarios take turns this many times")
+	flag.IntVar(&o.creates, "creates", 300, "measured DaemonSet creates per end-to-end scenario (all rounds)")
+	flag.IntVar(&o.rounds, "rounds", 3, "end-to-end rounds: the scenarios take turns this many times")
 	flag.IntVar(&o.warmup, "warmup", 10, "unmeasured DaemonSet creates per scenario and round")
 	flag.IntVar(&o.connections, "connections", 16, "keep-alive connections of the load generator")
 	flag.IntVar(&o.loadRounds, "load-rounds", 5, "server load runs per handler and mode, taking turns between handlers")
 	flag.Float64Var(&o.rate, "rate", 500, "offered AdmissionReviews per second of the fixed-rate runs")
 	flag.DurationVar(&o.saturate, "saturate", 5*time.Second, "duration of each saturation run")
 	flag.DurationVar(&o.open, "open", 10*time.Second, "duration of each fixed-rate run")
-	flag.DurationVar(&o.time, "time", 9*time.Minute, "the most the whole run may take")
+	flag.DurationVar(&o.time, "time", 14*time.Minute, "the most the whole run may take")
+	flag.BoolVar(&o.scrapeChild, "scrape-child", false, "internal: run the scrape part (inside its network namespace) and print its figures as JSON")
+	flag.DurationVar(&quietWait, "quiet-wait", time.Minute, "the most each part waits for other processes to leave the CPU")
+	parts := flag.String("parts", "micro,scrape,server,e2e,scale", "the parts to run, a comma list out of micro, scrape, server, e2e (with serve's memory), scale (needs e2e)")
+	flag.IntVar(&o.scaleDaemonSets, "scale-daemonsets", 1000, "scale: proxy DaemonSets at the last step")
+	flag.IntVar(&o.scaleConfigMaps, "scale-configmaps", 5000, "scale: ConfigMaps at the last step (the DaemonSets' own included)")
+	flag.IntVar(&o.scaleSteps, "scale-steps", 2, "scale: steps to grow in")
+	flag.IntVar(&o.scaleCreates, "scale-creates", 100, "scale: DaemonSet creates timed at each step")
+	flag.DurationVar(&o.scrapePeriod, "scrape-period", 500*time.Millisecond, "normal load: each scraper's scrape interval (Prometheus: 15s)")
+	flag.DurationVar(&o.scrapeNormal, "scrape-normal", 8*time.Second, "normal load: duration of each run")
+	flag.IntVar(&o.scrapeRounds, "scrape-rounds", 3, "normal load: runs per path, the paths taking turns")
+	flag.IntVar(&o.scrapeStress, "scrape-scrapers", 50, "stressed load: scrapers in flight on one target")
+	flag.DurationVar(&o.scrapeStressed, "scrape-stressed", 4*time.Second, "stressed load: duration of each run")
+	flag.IntVar(&o.scrapeStressRounds, "scrape-stressed-rounds", 2, "stressed load: runs per path and target")
+	flag.IntVar(&o.scrapeMaxConn, "scrape-maxconn", 100, "the default-server maxconn measured beside the seed's 10")
 	flag.Parse()
+	o.parts = map[string]bool{}
+	for _, p := range strings.Split(*parts, ",") {
+		o.parts[strings.TrimSpace(p)] = true
+	}
+	if o.scrapeChild {
+		os.Exit(runScrapeChild(o))
+	}
 	if o.creates < 300 || o.rounds < 1 || o.creates%o.rounds != 0 || o.loadRounds < 1 {
 		fmt.Fprintln(os.Stderr, "bench: want -creates >= 300, a multiple of -rounds, and -load-rounds >= 1")
 		os.Exit(2)
@@ -79,12 +110,25 @@ func run(ctx context.Context, o options) *bench.Report {
 		fmt.Fprintf(os.Stderr, "bench: %s: %v\n", part, err)
 	}
 
-	step("1/4 core microbenchmarks (go test -bench)")
-	measurePart(ctx, r, "part 1", func() {
-		if err := runMicro(ctx, o, &r.Micro); err != nil {
-			fail("microbenchmarks", err)
-		}
-	})
+	if o.parts["micro"] {
+		step("1/6 core microbenchmarks (go test -bench)")
+		measurePart(ctx, r, "part 1", func() {
+			if err := runMicro(ctx, o, &r.Micro); err != nil {
+				fail("microbenchmarks", err)
+			}
+		})
+	}
+	if o.parts["scrape"] {
+		step("2/6 scrape path: /metrics of the components through haproxy and directly, in a network namespace of its own")
+		measurePart(ctx, r, "part 2", func() {
+			if err := runScrapePart(ctx, &r.Scrape); err != nil {
+				fail("scrape path", err)
+			}
+		})
+	}
+	if !o.parts["server"] && !o.parts["e2e"] {
+		return r
+	}
 	dir, err := os.MkdirTemp("", "metrics-proxy-bench-")
 	if err != nil {
 		fail("setup", err)
@@ -111,14 +155,19 @@ func run(ctx context.Context, o options) *bench.Report {
 		return r
 	}
 
-	step("2/4 webhook server latency and throughput")
-	measurePart(ctx, r, "part 2", func() {
-		if err := runServerPart(ctx, o, bins, cp, reviews, dir, &r.Server); err != nil {
-			fail("server latency and throughput", err)
-		}
-	})
-	step("3/4 and 4/4 metrics-proxy serve: end to end through kube-apiserver, resident memory")
-	measurePart(ctx, r, "parts 3 and 4", func() {
+	if o.parts["server"] {
+		step("3/6 webhook server latency and throughput")
+		measurePart(ctx, r, "part 3", func() {
+			if err := runServerPart(ctx, o, bins, cp, reviews, dir, &r.Server); err != nil {
+				fail("server latency and throughput", err)
+			}
+		})
+	}
+	if !o.parts["e2e"] {
+		return r
+	}
+	step("4/6 and 5/6 metrics-proxy serve: admission end to end through kube-apiserver, resident memory")
+	measurePart(ctx, r, "parts 4 and 5", func() {
 		srv, err := startServe(ctx, bins, cp, dir)
 		if err != nil {
 			fail("metrics-proxy serve", err)
@@ -134,8 +183,33 @@ func run(ctx context.Context, o options) *bench.Report {
 		if err := runMemoryLoad(ctx, o, bins, cp, srv, reviews, &r.Memory); err != nil {
 			fail("memory under load", err)
 		}
+		if o.parts["scale"] {
+			step("6/6 scale: serve, audit and admission as the cluster grows")
+			if err := runScale(ctx, o, bins, cp, srv, &r.Scale); err != nil {
+				fail("scale", err)
+			}
+		}
 	})
 	return r
+}
+
+// runScrapeChild is the process inside the scrape part's network namespace: the figures go to
+// standard output as JSON, progress and errors to standard error.
+func runScrapeChild(o options) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	defer cancel()
+	f, err := scrapeChild(ctx, o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: scrape part: %v\n", err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(f); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: scrape part: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // step prints a progress line, so that a run of minutes is never silent.

@@ -21,14 +21,18 @@ type server struct {
 	// port is the webhook port on 127.0.0.1; probe serves /readyz.
 	port  int
 	probe string
-	done  chan struct{}
-	err   error
+	// metrics serves Prometheus /metrics over plain HTTP (serve runs with --metrics-secure=false).
+	metrics string
+	done    chan struct{}
+	err     error
 }
 
 // startServe starts `metrics-proxy serve` against the control plane, as a cluster would run it
 // but on loopback addresses, and waits until it is ready.
 func startServe(ctx context.Context, bins programs, cp *controlPlane, dir string) (*server, error) {
-	return startServer(ctx, "metrics-proxy serve", bins.serve, []string{"serve"}, cp, dir)
+	// /metrics over plain HTTP, for the end-to-end breakdown (the secure default authenticates
+	// with service-account tokens, which the local control plane's admin does not have).
+	return startServer(ctx, "metrics-proxy serve", bins.serve, []string{"serve", "--metrics-secure=false"}, cp, dir)
 }
 
 // startBenchServer starts the bench server: serve plus the no-op path.
@@ -41,7 +45,8 @@ func startServer(ctx context.Context, name, bin string, args []string, cp *contr
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: name, port: ports[0], probe: "127.0.0.1:" + strconv.Itoa(ports[1]), done: make(chan struct{})}
+	s := &server{name: name, port: ports[0], probe: "127.0.0.1:" + strconv.Itoa(ports[1]),
+		metrics: "127.0.0.1:" + strconv.Itoa(ports[2]), done: make(chan struct{})}
 	args = append(args, "--cert-dir", cp.certDir, "--host", "127.0.0.1",
 		"--port", strconv.Itoa(s.port), "--health-probe-bind-address", s.probe,
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[2]))

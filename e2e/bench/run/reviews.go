@@ -48,13 +48,19 @@ func writeReviews(ctx context.Context, cp *controlPlane, dir string) (reviews, e
 	if err := cp.client.Create(ctx, ns); err != nil {
 		return reviews{}, fmt.Errorf("create namespace %s: %w", loadNamespace, err)
 	}
-	cm, err := json.Marshal(&corev1.ConfigMap{
+	obj := &corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: names.DefaultConfigMap, Namespace: loadNamespace, Labels: map[string]string{names.ConfigLabel: names.ConfigLabelValue}},
 		Data:       map[string]string{names.ConfigKey: inject.HAProxyConfig(components.All())},
-	})
+	}
+	cm, err := json.Marshal(obj)
 	if err != nil {
 		return reviews{}, fmt.Errorf("encode ConfigMap: %w", err)
+	}
+	// The stub's ConfigMap exists, as the validating webhook requires of a proxy: injection
+	// hashes it.
+	if err := cp.client.Create(ctx, obj); err != nil {
+		return reviews{}, fmt.Errorf("create ConfigMap: %w", err)
 	}
 	r := reviews{daemonSet: filepath.Join(dir, "review-daemonset.json"), configMap: filepath.Join(dir, "review-configmap.json")}
 	for _, f := range []struct {

@@ -23,7 +23,8 @@ app.kubernetes.io/component: webhook
 A webhook entry's namespaceSelector: the injection label when enabledOnly, and always the
 excluded namespaces plus the release's own (as deploy/base excludes metrics-proxy-system): an
 outage of the webhook never blocks writes there.
-Call with (dict "root" $ "enabledOnly" true|false).
+With notEnabled, only namespaces without the injection label.
+Call with (dict "root" $ "enabledOnly" true|false ["notEnabled" true]).
 */}}
 {{- define "metrics-proxy.namespaceSelector" -}}
 namespaceSelector:
@@ -35,6 +36,11 @@ namespaceSelector:
   - key: kubernetes.io/metadata.name
     operator: NotIn
     values: {{ append .root.Values.excludedNamespaces .root.Release.Namespace | uniq | toJson }}
+{{- if .notEnabled }}
+  - key: metrics-proxy.io/injection
+    operator: NotIn
+    values: [enabled]
+{{- end }}
 {{- end }}
 
 {{/*
