@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -154,7 +155,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		}
 	}
 	// What the injector writes, the validator admits: its own proxy-cert image.
-	policies = injectorImagePolicy{policies, o.Inject.InjectorImage}
+	policies = &injectorImagePolicy{PolicySource: policies, image: o.Inject.InjectorImage}
 	live, err := liveDaemonSets(mgr)
 	if err != nil {
 		return nil, err
@@ -177,18 +178,27 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 }
 
 // injectorImagePolicy is a PolicySource whose policies carry the image the injector writes into
-// the proxy-cert init container (policy.Policy.InjectorImage).
+// the proxy-cert init container (policy.Policy.InjectorImage). It hands out one policy per policy
+// of its source, the same pointer until the source's changes: the validating handler's verdict
+// cache keeps its verdicts while the policy is the same one (see admission.VerdictCache).
 type injectorImagePolicy struct {
 	admission.PolicySource
 	image string
+	last  atomic.Pointer[[2]*policy.Policy] // the source's policy and the one handed out for it
 }
 
 // Policy implements admission.PolicySource.
-func (p injectorImagePolicy) Policy() *policy.Policy {
+func (p *injectorImagePolicy) Policy() *policy.Policy {
+	base := p.PolicySource.Policy()
 	if p.image == "" {
-		return p.PolicySource.Policy()
+		return base
 	}
-	return p.PolicySource.Policy().WithInjectorImage(p.image)
+	if last := p.last.Load(); last != nil && last[0] == base {
+		return last[1]
+	}
+	out := base.WithInjectorImage(p.image)
+	p.last.Store(&[2]*policy.Policy{base, out})
+	return out
 }
 
 // liveDaemonSets is the ConfigMap validator's live look-up, through the manager's REST config

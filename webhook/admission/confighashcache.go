@@ -20,8 +20,8 @@ import (
 // metrics-proxy.io/config=haproxy (ProxyConfigSelector), each cut by TrimToConfigHash to its
 // identity and that hash, serves it without a read of the API server per review: a tenant's
 // 1 MiB ConfigMaps cost each replica a few hundred bytes apiece, whatever their size. The
-// validating handler does not read it: it validates the text itself, read live (see
-// DaemonSetValidator).
+// validating handler reads only a ConfigMap's identity from it, to find a version it validated
+// before (see VerdictCache); the text it validates is read live.
 
 // cachedHashAnnotation is where TrimToConfigHash keeps the hash on the cached ConfigMap: every
 // annotation of the ConfigMap as written is dropped, so this one is always the cache's own.
@@ -54,21 +54,32 @@ var _ toolscache.TransformFunc = TrimToConfigHash
 
 // cachedConfigHash returns the hash of haproxy.cfg in the ConfigMap namespace/name as the
 // config-hash cache holds it ("" for one without haproxy.cfg), and false when the cache does not
-// hold it (not labelled, not there yet, or no cache) or cannot answer within AdvisoryTimeout
-// (not synced yet): the caller then reads live, still inside the webhook's timeout.
+// hold it (see cachedConfig).
 func cachedConfigHash(ctx context.Context, hashes client.Reader, namespace, name string) (string, bool) {
-	if hashes == nil {
+	cm, ok := cachedConfig(ctx, hashes, namespace, name)
+	if !ok {
 		return "", false
 	}
+	return cm.Annotations[cachedHashAnnotation], true
+}
+
+// cachedConfig returns the ConfigMap namespace/name as the config-hash cache holds it (cut by
+// TrimToConfigHash), and false when the cache does not hold it (not labelled, not there yet, or
+// no cache) or cannot answer within AdvisoryTimeout (not synced yet): the caller then reads
+// live, still inside the webhook's timeout.
+func cachedConfig(ctx context.Context, hashes client.Reader, namespace, name string) (*corev1.ConfigMap, bool) {
+	if hashes == nil {
+		return nil, false
+	}
 	var cm corev1.ConfigMap
-	err := bounded(ctx, AdvisoryTimeout, "get the cached hash of ConfigMap "+name, func(ctx context.Context) error {
+	err := bounded(ctx, AdvisoryTimeout, "get the cached ConfigMap "+name, func(ctx context.Context) error {
 		return hashes.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
 	})
 	if err != nil {
 		if !apierrors.IsNotFound(err) {
 			logf.FromContext(ctx).Error(err, "read the config-hash cache", "configMap", name)
 		}
-		return "", false
+		return nil, false
 	}
-	return cm.Annotations[cachedHashAnnotation], true
+	return &cm, true
 }

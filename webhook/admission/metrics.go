@@ -29,8 +29,14 @@ var (
 		Name: "metrics_proxy_config_hash_reads_total",
 		Help: "Reads of the mounted ConfigMap's config hash by the mutating webhook, by source: cache (the labelled proxy ConfigMaps' hashes) or live (the API server: not cached, or the DaemonSet carries another hash).",
 	}, []string{"source"})
+	// configVerdictReads counts how the validating handler of DaemonSets judged the mounted
+	// ConfigMap: cache (a version it found compliant before, see VerdictCache) or live.
+	configVerdictReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "metrics_proxy_config_verdict_reads_total",
+		Help: "Judgements of the mounted ConfigMap by the validating webhook of DaemonSets, by source: cache (the version it found compliant before under the same policy) or live (read from the API server and validated).",
+	}, []string{"source"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(admissionDecisions, policyViolations, liveLists, configHashReads)
+	metrics.Registry.MustRegister(admissionDecisions, policyViolations, liveLists, configHashReads, configVerdictReads)
 }

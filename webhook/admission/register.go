@@ -20,7 +20,9 @@ type Options struct {
 	// annotation does not match its DaemonSet).
 	APIReader client.Reader
 	// ConfigHashes reads the config-hash cache (ProxyConfigSelector's ConfigMaps, cut by
-	// TrimToConfigHash) for the mutating handler; nil: every config hash is read live.
+	// TrimToConfigHash) for the mutating handler, and for the identity of the ConfigMaps the
+	// validating handler found compliant (see VerdictCache); nil: every config hash is read
+	// live, every mounted ConfigMap validated.
 	ConfigHashes client.Reader
 	// Policies gives the policy in force to the validating handlers.
 	Policies PolicySource
@@ -33,12 +35,21 @@ type Options struct {
 	Live *LiveDaemonSets
 }
 
+// verdicts is the validating handler's VerdictCache: none without the config-hash cache.
+func verdicts(hashes client.Reader) *VerdictCache {
+	if hashes == nil {
+		return nil
+	}
+	return NewVerdictCache(DefaultVerdictCacheSize)
+}
+
 // Register installs every webhook handler on srv, at the paths the webhook configurations use.
 func Register(srv webhook.Server, o Options) {
 	srv.Register(MutateDaemonSetPath, &webhook.Admission{Handler: &DaemonSetInjector{Config: o.Inject, Namespaces: o.Reader, ConfigMaps: o.APIReader,
 		ConfigHashes: o.ConfigHashes, Secrets: o.Secrets}})
 	srv.Register(MutateConfigMapPath, &webhook.Admission{Handler: ConfigMapFiller{Policies: o.Policies}})
-	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader, LiveNamespaces: o.APIReader}})
+	srv.Register(ValidateDaemonSetPath, &webhook.Admission{Handler: DaemonSetValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader, LiveNamespaces: o.APIReader,
+		ConfigHashes: o.ConfigHashes, Verdicts: verdicts(o.ConfigHashes)}})
 	srv.Register(ValidatePodPath, &webhook.Admission{Handler: PodValidator{Policies: o.Policies, ConfigMaps: o.APIReader, Namespaces: o.Reader, DaemonSets: o.Live}})
 	srv.Register(ValidateConfigMapPath, &webhook.Admission{Handler: ConfigMapValidator{Policies: o.Policies, Namespaces: o.Reader, DaemonSets: o.Reader, Live: o.Live}})
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	kjson "sigs.k8s.io/json"
@@ -32,6 +33,12 @@ type DaemonSetValidator struct {
 	// LiveNamespaces reads a namespace's labels from the API server, for the rare review that
 	// must not trail it (a status annotation that does not match its spec); nil: Namespaces.
 	LiveNamespaces client.Reader
+	// ConfigHashes reads the config-hash cache (see ProxyConfigSelector) for the identity of the
+	// mounted ConfigMap, and Verdicts remembers the versions found compliant: a version validated
+	// before under the same policy is neither read nor validated again (see VerdictCache). Either
+	// nil: every review reads and validates the ConfigMap.
+	ConfigHashes client.Reader
+	Verdicts     *VerdictCache
 }
 
 var _ admission.Handler = DaemonSetValidator{}
@@ -83,15 +90,9 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 	}
 	var mounted *corev1.ConfigMap
 	vs, err := policy.ValidateProxy(&ds, p, func(namespace, name string) (*corev1.ConfigMap, error) {
-		var cm corev1.ConfigMap
-		err := bounded(ctx, LookupTimeout, "lookup", func(ctx context.Context) error {
-			return h.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
-		})
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		mounted = &cm
-		return &cm, err
+		cm, err := h.mountedConfigMap(ctx, p, namespace, name)
+		mounted = cm
+		return cm, err
 	})
 	if err != nil {
 		return decided(ctx, WebhookValidate, req, OutcomeError, err.Error(), admission.Errored(http.StatusInternalServerError, err))
@@ -104,7 +105,50 @@ func (h DaemonSetValidator) Handle(ctx context.Context, req admission.Request) a
 	} else if v != nil {
 		vs = append(vs, *v)
 	}
+	if len(vs) == 0 && mounted != nil && inject.IsProxyConfig(mounted) {
+		h.Verdicts.remember(p, mounted) // compliant, with its DaemonSet; only labelled ones are cached
+	}
 	return verdict(ctx, req, "DaemonSet", vs, p)
+}
+
+// mountedConfigMap reads the ConfigMap namespace/name that the DaemonSet under review mounts, for
+// policy.ValidateProxy: nil when it does not exist; policy.ErrValidated when the namespace has
+// injection enabled and the config-hash cache holds the version Verdicts found compliant under p
+// (labelled, then: unguardedConfig has no objection to it); else the ConfigMap read from the API
+// server within LookupTimeout.
+func (h DaemonSetValidator) mountedConfigMap(ctx context.Context, p *policy.Policy, namespace, name string) (*corev1.ConfigMap, error) {
+	if known, err := h.validatedBefore(ctx, p, namespace, name); err != nil {
+		return nil, err
+	} else if known {
+		configVerdictReads.WithLabelValues("cache").Inc()
+		return nil, policy.ErrValidated
+	}
+	configVerdictReads.WithLabelValues("live").Inc()
+	var cm corev1.ConfigMap
+	err := bounded(ctx, LookupTimeout, "lookup", func(ctx context.Context) error {
+		return h.ConfigMaps.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm)
+	})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &cm, nil
+}
+
+// validatedBefore reports whether Verdicts found the version of the ConfigMap namespace/name that
+// the config-hash cache holds compliant under p, in a namespace with injection enabled: only
+// there is every write of a ConfigMap holding haproxy.cfg validated (see VerdictCache).
+func (h DaemonSetValidator) validatedBefore(ctx context.Context, p *policy.Policy, namespace, name string) (bool, error) {
+	if h.Verdicts == nil || h.Namespaces == nil {
+		return false, nil
+	}
+	id, ok := cachedIdentity(ctx, h.ConfigHashes, namespace, name)
+	if !ok || !h.Verdicts.compliant(p, types.NamespacedName{Namespace: namespace, Name: name}, id) {
+		return false, nil
+	}
+	return injectionEnabled(ctx, h.Namespaces, namespace)
 }
 
 // unguardedConfig is the config-volume rule of unguardedConfig for a DaemonSet under review. An

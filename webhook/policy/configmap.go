@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -105,15 +106,21 @@ func configSize(text []byte, source string) *Violation {
 		"%s is %d bytes, more than the %d a metrics proxy's config needs; it was not parsed", names.ConfigKey, len(text), MaxConfigBytes)}
 }
 
-// GetConfigMap reads a ConfigMap; it returns nil and no error when the ConfigMap does not exist.
+// GetConfigMap reads a ConfigMap; it returns nil and no error when the ConfigMap does not exist,
+// and ErrValidated (wrapped or not) when it knows the ConfigMap's config compliant already.
 type GetConfigMap func(namespace, name string) (*corev1.ConfigMap, error)
+
+// ErrValidated is what a GetConfigMap returns instead of a ConfigMap whose current version it
+// knows was validated, and found compliant, under the same policy (a cache of verdicts): the
+// config is not checked again.
+var ErrValidated = errors.New("the ConfigMap was validated before")
 
 // ValidateProxy checks a proxy DaemonSet with ValidateDaemonSet, then fetches the ConfigMap it
 // mounts with get (in the DaemonSet's namespace) and checks its haproxy.cfg with ValidateConfig.
 // The config's violations have the Source "configmap/NAME:haproxy.cfg"; a missing ConfigMap or
 // key is a violation of RuleConfigVolume, other keys of RuleConfigKeys, a config larger than
 // MaxConfigBytes of RuleObjectSize (and is not parsed). The error is get's, wrapped; get may be nil, and then
-// the ConfigMap is not checked.
+// the ConfigMap is not checked, nor when get returns ErrValidated.
 func ValidateProxy(ds *appsv1.DaemonSet, p *Policy, get GetConfigMap) ([]Violation, error) {
 	vs, _, err := ValidateProxyN(ds, p, get, 0)
 	return vs, err
@@ -128,6 +135,10 @@ func ValidateProxyN(ds *appsv1.DaemonSet, p *Policy, get GetConfigMap, max int) 
 		return vs, more, nil
 	}
 	cm, err := get(ds.Namespace, name)
+	if errors.Is(err, ErrValidated) {
+		vs, more := First(vs, max)
+		return vs, more, nil
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("get ConfigMap %s/%s: %w", ds.Namespace, name, err)
 	}

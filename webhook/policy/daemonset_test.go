@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -283,6 +284,18 @@ func TestValidateProxy(t *testing.T) {
 	boom := errors.New("boom")
 	_, err = policy.ValidateProxy(proxyDaemonSet(t), nil, get(nil, boom))
 	assert.ErrorIs(t, err, boom)
+
+	// A getter that knows the ConfigMap compliant (a verdict cache) skips it: the DaemonSet's own
+	// violations remain.
+	vs, err = policy.ValidateProxy(proxyDaemonSet(t), nil, get(leaky, fmt.Errorf("cached: %w", policy.ErrValidated)))
+	require.NoError(t, err)
+	assert.Empty(t, vs, "a ConfigMap validated before is not validated again")
+	sidecar := proxyDaemonSet(t)
+	sidecar.Spec.Template.Spec.Containers = append(sidecar.Spec.Template.Spec.Containers, corev1.Container{Name: "sidecar", Image: "busybox"})
+	vs, err = policy.ValidateProxy(sidecar, nil, get(nil, policy.ErrValidated))
+	require.NoError(t, err)
+	require.NotEmpty(t, vs, "the DaemonSet is checked whatever its ConfigMap's verdict")
+	assert.Contains(t, vs[0].String(), "sidecar")
 
 	ds := proxyDaemonSet(t)
 	ds.Spec.Template.Spec.Volumes = nil
