@@ -1,0 +1,207 @@
+package admission_test
+
+// Red team, second pass: the pod validator, the status entries, DaemonSets being deleted, the
+// ConfigMap validator's live look-up and the config-hash cache. Each TestRedTeam* test that
+// documents a finding fails today and passes once the finding is fixed; the others assert a
+// refusal that no other test covered.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/metrics-proxy/injector/webhook/inject"
+	"github.com/metrics-proxy/injector/webhook/names"
+)
+
+// hostileContainerEdits are edits of a proxy's haproxy container (strategic merge patches of the
+// DaemonSet) that ValidateDaemonSet does not look at, each of which runs a process nobody
+// validated in the proxy's pod, on the host network, next to 127.0.0.1:10249/10257/10259/2381
+// and the kubelet's 10250: e.g. `haproxy -D -f /tmp/open.cfg` with a frontend on
+// ${NODE_IP}:10249 that forwards /debug/pprof, or a plain socat. The injector drops all of them
+// (it rebuilds the container, and keep() drops exec probes precisely because "an exec probe
+// runs commands inside the proxy container"), but the validator, which is all that stands
+// where no mutation runs (the annotated entry, `metrics-proxy validate` in a GitOps pipeline,
+// `metrics-proxy audit`), admits them.
+var hostileContainerEdits = map[string]string{
+	"postStart exec hook": `{"spec":{"template":{"spec":{"containers":[{"name":"haproxy","lifecycle":{"postStart":{"exec":{"command":["/bin/sh","-c","printf 'frontend f\\n bind ${NODE_IP}:10249\\n mode http\\n default_backend b\\nbackend b\\n mode http\\n server s 127.0.0.1:10249\\n' >/tmp/o.cfg; haproxy -D -f /tmp/o.cfg"]}}}}]}}}}`,
+	"exec livenessProbe": `{"spec":{"template":{"spec":{"containers":[{"name":"haproxy","livenessProbe":{"periodSeconds":60,"exec":{"command":["/bin/sh","-c","pgrep -f o.cfg || (printf 'listen l\\n bind ${NODE_IP}:10249\\n server s 127.0.0.1:10250\\n' >/tmp/o.cfg; haproxy -D -f /tmp/o.cfg); true"]}}}]}}}}`,
+	// A ConfigMap (defaultMode 0755) mounted over the image's /usr/local/bin replaces
+	// docker-entrypoint.sh, which the image's ENTRYPOINT runs: the validated haproxy.cfg is
+	// never read. No command or args are set, and nothing is mounted under the config directory.
+	"entrypoint shadowed by a mount": `{"spec":{"template":{"spec":{"volumes":[{"name":"bin","configMap":{"name":"bin","defaultMode":493}}],"containers":[{"name":"haproxy","volumeMounts":[{"name":"bin","mountPath":"/usr/local/bin"}]}]}}}}`,
+	// The dynamic loader preloads a library of the tenant's (a binaryData key of a ConfigMap
+	// mounted anywhere) into haproxy.
+	"LD_PRELOAD env": `{"spec":{"template":{"spec":{"volumes":[{"name":"lib","configMap":{"name":"lib"}}],"containers":[{"name":"haproxy","env":[{"name":"LD_PRELOAD","value":"/opt/lib/x.so"}],"volumeMounts":[{"name":"lib","mountPath":"/opt/lib"}]}]}}}}`,
+}
+
+// TestRedTeamEarlierProxyRunsUnvalidatedCommands (finding: bypass). A proxy injected while its
+// namespace had injection enabled, after an admin removed the namespace label (the documented
+// "earlier proxy" case: it keeps its status annotation, and every write of it reaches the
+// annotated entry, which validates and does not inject). A tenant who may patch it adds an exec
+// hook, an exec probe, a mount over the image's entrypoint or an LD_PRELOAD to its haproxy
+// container: the API server admits each (ValidateDaemonSet checks image, command, args, NODE_IP
+// and the config directory's mount only), the status annotation is left as it was so
+// status-annotation does not judge it, and the proxy still counts as a compliant, validated
+// proxy to the audit and the readers. Its pods, on the host network, run whatever the tenant
+// wrote: every component's non-/metrics endpoints and the kubelet are exposed on the node IP.
+// Fix: ValidateDaemonSet (policy.checkProxyContainer) must refuse on the haproxy container what
+// injection never writes: lifecycle hooks, exec probes (and httpGet/tcpSocket/grpc probes with
+// a host), env other than NODE_IP (or at least LD_*), envFrom, volumeMounts other than the
+// config directory and the frontend certificate, workingDir, and (for the pod) volumes other
+// than the config and certificate volumes mounted anywhere; a new rule id (say
+// proxy-container) in docs/policy-rules.md.
+func TestRedTeamEarlierProxyRunsUnvalidatedCommands(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	ns := newNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
+	kubectl(t, configMap("plain", ns, "", seedConfig(t)), "apply", "-f", "-")
+	for name := range hostileContainerEdits {
+		dsName := dnsName(name)
+		kubectl(t, strings.Replace(manifestOf(stub, dsName, ns, ""), "metadata:\n",
+			"metadata:\n  annotations: {metrics-proxy.io/config-map: plain}\n", 1), "apply", "-f", "-")
+		require.Contains(t, getDaemonSet(t, ns, dsName).Annotations, names.StatusAnnotation, "injected")
+	}
+	kubectl(t, "", "label", "namespace", ns, names.NamespaceInjectionLabel+"-")
+	// Wait until the API server sends these proxies' writes to the annotated entry (a
+	// hand-written status annotation is refused there, rewritten by the injector before).
+	probe := "probe"
+	kubectl(t, strings.Replace(manifestOf(stub, probe, ns, ""), "metadata:\n",
+		"metadata:\n  annotations: {metrics-proxy.io/config-map: plain}\n", 1), "apply", "-f", "-")
+	require.Eventually(t, func() bool {
+		return cp.Client.Patch(ctx, getDaemonSet(t, ns, probe), rawMerge(`{"metadata":{"annotations":{"`+
+			names.StatusAnnotation+`":"{\"version\":\"x\",\"hash\":\"00\"}"}}}`)) != nil
+	}, 30*time.Second, 200*time.Millisecond, "the annotated entry never took over")
+
+	for name, patch := range hostileContainerEdits {
+		t.Run(name, func(t *testing.T) {
+			ds := getDaemonSet(t, ns, dnsName(name))
+			err := cp.Client.Patch(ctx, ds, client.RawPatch(types.StrategicMergePatchType, []byte(patch)))
+			if err == nil {
+				c := haproxyContainer(t, getDaemonSet(t, ns, dnsName(name)))
+				t.Errorf("admitted: the stored proxy's haproxy container now has lifecycle=%v liveness=%v mounts=%v env=%v",
+					c.Lifecycle != nil, c.LivenessProbe != nil, c.VolumeMounts, c.Env)
+			}
+		})
+	}
+}
+
+// TestRedTeamForgedStatusMakesACompliantLookingProxy (finding: bypass, the same gap reached
+// without an admin's help). The status annotation is an unkeyed hash (sha256 of the injected
+// parts' JSON, first 8 bytes) that anyone can compute: a tenant in any namespace without
+// injection creates a DaemonSet with an exec hook on its haproxy container and the matching
+// annotation. The annotated entry validates it as a proxy and StatusMatches accepts the record;
+// it is admitted and from then on every reader (the audit, the rollout controller, the
+// ConfigMap validator, the spec cache) counts it as an injected, compliant proxy while its pods
+// run the tenant's commands on the host network. Fix: as above (validate the whole haproxy
+// container); StatusMatches alone cannot tell the injector's record from a forgery (an HMAC
+// with a key only the server holds could).
+func TestRedTeamForgedStatusMakesACompliantLookingProxy(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	ns := newNamespace(t, nil)
+	kubectl(t, configMap("forged", ns, names.ConfigLabel+": "+names.ConfigLabelValue, seedConfig(t)), "apply", "-f", "-")
+	ds := ordinaryMounting(ns, "forged", "forged", nil)
+	c := &ds.Spec.Template.Spec.Containers[0]
+	c.Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+		Command: []string{"/bin/sh", "-c", "haproxy -D -f /tmp/open.cfg"}}}}
+	ds.Spec.Template.Spec.HostNetwork = true
+	ds.Spec.Template.Spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
+	ds.Spec.Template.Spec.Tolerations = []corev1.Toleration{inject.Toleration()}
+	// The object as the API server stores it (defaults applied): no webhook sees this dry run
+	// (no label, no status annotation, no injection in the namespace).
+	create := func(ds *appsv1.DaemonSet) error {
+		dry := ds.DeepCopy()
+		require.NoError(t, cp.Client.Create(ctx, dry, client.DryRunAll))
+		ds.Annotations = map[string]string{names.StatusAnnotation: forgeStatus(t, dry, testVersion)}
+		return cp.Client.Create(ctx, ds)
+	}
+	// The control: the same DaemonSet without the hook, with a forged record, is admitted (the
+	// forgery matches; the refusal below, once fixed, is not the status-annotation rule's).
+	control := ordinaryMounting(ns, "forged-control", "forged", nil)
+	control.Spec.Template.Spec = *ds.Spec.Template.Spec.DeepCopy()
+	control.Spec.Template.Spec.Containers[0].Lifecycle = nil
+	require.NoError(t, create(control), "the forged record of a compliant spec")
+	require.True(t, inject.StatusMatches(getDaemonSet(t, ns, "forged-control")))
+
+	err := create(ds)
+	require.Error(t, err, "a DaemonSet whose haproxy container runs a postStart exec hook was admitted as a proxy "+
+		"(forged status annotation %s)", ds.Annotations[names.StatusAnnotation])
+	assert.NotContains(t, err.Error(), "status-annotation")
+}
+
+// forgeStatus computes the metrics-proxy.io/status record of ds as inject.statusOf does: what
+// a tenant can do with the public source.
+func forgeStatus(t *testing.T, ds *appsv1.DaemonSet, version string) string {
+	t.Helper()
+	spec := &ds.Spec.Template.Spec
+	find := func(cs []corev1.Container, name string) *corev1.Container {
+		for i := range cs {
+			if cs[i].Name == name {
+				return &cs[i]
+			}
+		}
+		return nil
+	}
+	vol := func(name string) *corev1.Volume {
+		for i := range spec.Volumes {
+			if spec.Volumes[i].Name == name {
+				return &spec.Volumes[i]
+			}
+		}
+		return nil
+	}
+	injected := struct {
+		Container   *corev1.Container `json:"container"`
+		Volume      *corev1.Volume    `json:"volume"`
+		HostNetwork bool              `json:"hostNetwork"`
+		DNSPolicy   corev1.DNSPolicy  `json:"dnsPolicy"`
+		Toleration  corev1.Toleration `json:"toleration"`
+		CertInit    *corev1.Container `json:"certInit,omitempty"`
+		CertVolume  *corev1.Volume    `json:"certVolume,omitempty"`
+	}{find(spec.Containers, names.ContainerName), vol(names.VolumeName), spec.HostNetwork, spec.DNSPolicy,
+		inject.Toleration(), find(spec.InitContainers, names.ProxyCertContainer), vol(names.CertVolume)}
+	data, err := json.Marshal(injected)
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	out, err := json.Marshal(inject.Status{Version: version, Hash: hex.EncodeToString(sum[:8])})
+	require.NoError(t, err)
+	return string(out)
+}
+
+// haproxyContainer is ds's haproxy container.
+func haproxyContainer(t *testing.T, ds *appsv1.DaemonSet) *corev1.Container {
+	t.Helper()
+	for i := range ds.Spec.Template.Spec.Containers {
+		if ds.Spec.Template.Spec.Containers[i].Name == names.ContainerName {
+			return &ds.Spec.Template.Spec.Containers[i]
+		}
+	}
+	t.Fatalf("no %s container in %s", names.ContainerName, ds.Name)
+	return nil
+}
+
+// dnsName turns a subtest's name into a DaemonSet name.
+func dnsName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return '-'
+	}, s)
+}
+
