@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,7 @@ import (
 // `metrics-proxy audit`), admits them.
 var hostileContainerEdits = map[string]string{
 	"postStart exec hook": `{"spec":{"template":{"spec":{"containers":[{"name":"haproxy","lifecycle":{"postStart":{"exec":{"command":["/bin/sh","-c","printf 'frontend f\\n bind ${NODE_IP}:10249\\n mode http\\n default_backend b\\nbackend b\\n mode http\\n server s 127.0.0.1:10249\\n' >/tmp/o.cfg; haproxy -D -f /tmp/o.cfg"]}}}}]}}}}`,
-	"exec livenessProbe": `{"spec":{"template":{"spec":{"containers":[{"name":"haproxy","livenessProbe":{"periodSeconds":60,"exec":{"command":["/bin/sh","-c","pgrep -f o.cfg || (printf 'listen l\\n bind ${NODE_IP}:10249\\n server s 127.0.0.1:10250\\n' >/tmp/o.cfg; haproxy -D -f /tmp/o.cfg); true"]}}}]}}}}`,
+	"exec livenessProbe":  `{"spec":{"template":{"spec":{"containers":[{"name":"haproxy","livenessProbe":{"periodSeconds":60,"exec":{"command":["/bin/sh","-c","pgrep -f o.cfg || (printf 'listen l\\n bind ${NODE_IP}:10249\\n server s 127.0.0.1:10250\\n' >/tmp/o.cfg; haproxy -D -f /tmp/o.cfg); true"]}}}]}}}}`,
 	// A ConfigMap (defaultMode 0755) mounted over the image's /usr/local/bin replaces
 	// docker-entrypoint.sh, which the image's ENTRYPOINT runs: the validated haproxy.cfg is
 	// never read. No command or args are set, and nothing is mounted under the config directory.
@@ -67,8 +69,9 @@ func TestRedTeamEarlierProxyRunsUnvalidatedCommands(t *testing.T) {
 	ctx := context.Background()
 	ns := newNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
 	kubectl(t, configMap("plain", ns, "", seedConfig(t)), "apply", "-f", "-")
-	for name := range hostileContainerEdits {
-		dsName := dnsName(name)
+	probe := "probe"
+	for _, dsName := range append(slices.Collect(maps.Keys(hostileContainerEdits)), probe) {
+		dsName = dnsName(dsName)
 		kubectl(t, strings.Replace(manifestOf(stub, dsName, ns, ""), "metadata:\n",
 			"metadata:\n  annotations: {metrics-proxy.io/config-map: plain}\n", 1), "apply", "-f", "-")
 		require.Contains(t, getDaemonSet(t, ns, dsName).Annotations, names.StatusAnnotation, "injected")
@@ -76,9 +79,6 @@ func TestRedTeamEarlierProxyRunsUnvalidatedCommands(t *testing.T) {
 	kubectl(t, "", "label", "namespace", ns, names.NamespaceInjectionLabel+"-")
 	// Wait until the API server sends these proxies' writes to the annotated entry (a
 	// hand-written status annotation is refused there, rewritten by the injector before).
-	probe := "probe"
-	kubectl(t, strings.Replace(manifestOf(stub, probe, ns, ""), "metadata:\n",
-		"metadata:\n  annotations: {metrics-proxy.io/config-map: plain}\n", 1), "apply", "-f", "-")
 	require.Eventually(t, func() bool {
 		return cp.Client.Patch(ctx, getDaemonSet(t, ns, probe), rawMerge(`{"metadata":{"annotations":{"`+
 			names.StatusAnnotation+`":"{\"version\":\"x\",\"hash\":\"00\"}"}}}`)) != nil
@@ -204,4 +204,3 @@ func dnsName(s string) string {
 		return '-'
 	}, s)
 }
-
