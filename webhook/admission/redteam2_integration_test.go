@@ -204,3 +204,32 @@ func dnsName(s string) string {
 		return '-'
 	}, s)
 }
+
+// TestRedTeamInjectLabelToAnotherValueLeavesInjection (finding: bypass, with the gap of
+// TestRedTeamEarlierProxyRunsUnvalidatedCommands; minor alone). rule inject-label refuses
+// removing metrics-proxy.io/inject=true from an injected proxy ("its later writes would reach
+// no webhook while it stays a proxy"), and "false" opts out openly. Any other value ("yes",
+// "True", "") is neither: InjectLabelRemoved sees the key present and admits it, the
+// DaemonSet stays injected (every reader counts it a proxy, not opted out), and from then on
+// its writes reach only the annotated entry, which validates without injecting. A tenant who
+// may patch a labelled proxy in any namespace thereby turns it into an "earlier" proxy without
+// an admin's help, and adds a postStart exec hook to its haproxy container, admitted.
+// Fix: InjectLabelRemoved must treat any value other than "true" and "false" as a removal
+// (policy/rules: inject-label), or the webhooks must select on the key's presence.
+func TestRedTeamInjectLabelToAnotherValueLeavesInjection(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	ns := newProxyNamespace(t, nil)
+	kubectl(t, manifestOf(stub, "relabel", ns, names.InjectLabel+`: "true"`), "apply", "-f", "-")
+	require.Contains(t, getDaemonSet(t, ns, "relabel").Annotations, names.StatusAnnotation, "injected")
+
+	err := cp.Client.Patch(ctx, getDaemonSet(t, ns, "relabel"), rawMerge(`{"metadata":{"labels":{"`+names.InjectLabel+`":"yes"}}}`))
+	if err == nil {
+		hook := hostileContainerEdits["postStart exec hook"]
+		err = cp.Client.Patch(ctx, getDaemonSet(t, ns, "relabel"), client.RawPatch(types.StrategicMergePatchType, []byte(hook)))
+		assert.Error(t, err, "then a postStart exec hook on the haproxy container is admitted too")
+		assert.NotNil(t, haproxyContainer(t, getDaemonSet(t, ns, "relabel")).Lifecycle)
+	}
+	require.Error(t, err, "the opt-in label of an injected proxy set to \"yes\": neither kept nor an opt-out")
+	assert.Contains(t, err.Error(), "inject-label")
+}
