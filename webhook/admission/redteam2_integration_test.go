@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -232,4 +233,58 @@ func TestRedTeamInjectLabelToAnotherValueLeavesInjection(t *testing.T) {
 	}
 	require.Error(t, err, "the opt-in label of an injected proxy set to \"yes\": neither kept nor an opt-out")
 	assert.Contains(t, err.Error(), "inject-label")
+}
+
+// TestRedTeamTerminatingProxyTemplateChangeRunsNoPod (attack refused, with the real DaemonSet
+// controller). A tenant holds a proxy in deletion with a finalizer of their own (background
+// deletion: the garbage collector leaves its pods and ControllerRevisions while it exists), so
+// that the injector leaves it alone, then moves its template to another ConfigMap. The write is
+// validated as usual (here: admitted, b complies), and the controller, which does not sync a
+// DaemonSet being deleted, creates no pod of the new template and keeps the old one; the
+// ConfigMap the running pod mounts stays checked through the old ControllerRevision although
+// no template mounts it.
+func TestRedTeamTerminatingProxyTemplateChangeRunsNoPod(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	daemonSetController(t)
+	ns := cachedNamespace(t)
+	leaky, line := allowBypass(t)
+	createLabelled(t, ns, "a")
+	createLabelled(t, ns, "b")
+	ds := newProxy(ns, "held", "a")
+	ds.Finalizers = []string{"example.com/hold"}
+	require.NoError(t, cp.Client.Create(ctx, ds))
+	t.Cleanup(func() {
+		_ = cp.Client.Patch(context.Background(), getDaemonSet(t, ns, "held"), rawMerge(`{"metadata":{"finalizers":null}}`))
+	})
+	require.Equal(t, "pod", controllerOutcome(t, ns, ds.Name, 15*time.Second))
+	podsMounting := func() map[string]string {
+		var pods corev1.PodList
+		require.NoError(t, cp.Client.List(ctx, &pods, client.InNamespace(ns)))
+		out := map[string]string{}
+		for _, p := range pods.Items {
+			for _, v := range p.Spec.Volumes {
+				if v.ConfigMap != nil && v.Name == names.VolumeName {
+					out[p.Name] = v.ConfigMap.Name
+				}
+			}
+		}
+		return out
+	}
+	before := podsMounting()
+	require.NotEmpty(t, before)
+	require.NoError(t, cp.Client.Delete(ctx, getDaemonSet(t, ns, "held")))
+	require.NotNil(t, getDaemonSet(t, ns, "held").DeletionTimestamp)
+
+	patch := `{"spec":{"template":{"metadata":{"annotations":{"example.com/moved":"b"}},"spec":{"volumes":[{"name":"` +
+		names.VolumeName + `","configMap":{"name":"b"}}]}}}}`
+	require.NoError(t, cp.Client.Patch(ctx, getDaemonSet(t, ns, "held"), client.RawPatch(types.StrategicMergePatchType, []byte(patch))),
+		"a compliant template change of a proxy being deleted is reviewed and admitted")
+	time.Sleep(5 * time.Second)
+	assert.Equal(t, before, podsMounting(), "the controller acted on the template of a DaemonSet being deleted")
+
+	require.NoError(t, cp.Client.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: ns}}))
+	err := cp.Client.Create(ctx, unlabelled(ns, "a", leaky))
+	require.Error(t, err, "the config of the held proxy's running pod was replaced unread")
+	assert.Contains(t, err.Error(), "haproxy.cfg:"+itoa(line)+": ")
 }
