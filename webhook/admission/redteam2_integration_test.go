@@ -288,3 +288,42 @@ func TestRedTeamTerminatingProxyTemplateChangeRunsNoPod(t *testing.T) {
 	require.Error(t, err, "the config of the held proxy's running pod was replaced unread")
 	assert.Contains(t, err.Error(), "haproxy.cfg:"+itoa(line)+": ")
 }
+
+// TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection (finding: bypass). The injector
+// leaves a DaemonSet being deleted alone (errBeingDeleted: it reads deletionTimestamp of the
+// object under review). The API server wipes a client's deletionTimestamp on a plain create
+// before admission, but a create through server-side apply (PATCH of a DaemonSet that does not
+// exist yet: `kubectl apply --server-side`) runs mutating admission on the applied object and
+// wipes the system fields only afterwards (registry.Store.Update, "create-via-apply"). So a
+// tenant applies a new DaemonSet carrying a deletionTimestamp: the mutating webhook skips
+// injection ("being deleted"), the stored DaemonSet has no deletionTimestamp, and only the
+// validator stood in the way: in a namespace with injection enabled (or labelled inject=true)
+// the tenant's own haproxy container (with a postStart exec hook, see
+// TestRedTeamEarlierProxyRunsUnvalidatedCommands) runs instead of the injected one, and the
+// DaemonSet controller starts it on every node. Fix: in DaemonSetInjector.Handle skip only on
+// UPDATE whose old object has a deletionTimestamp (req.OldObject), never on CREATE (or treat a
+// CREATE carrying one as any other create); a test for create-via-apply.
+func TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection(t *testing.T) {
+	needControlPlane(t)
+	ns := newNamespace(t, map[string]string{names.NamespaceInjectionLabel: "enabled"})
+	kubectl(t, configMap("plain", ns, "", seedConfig(t)), "apply", "-f", "-")
+	ds := ordinaryMounting(ns, "applied", "plain", nil)
+	ds.APIVersion, ds.Kind = "apps/v1", "DaemonSet"
+	ds.Annotations = map[string]string{names.ConfigMapAnnotation: "plain"}
+	spec := &ds.Spec.Template.Spec
+	spec.HostNetwork = true
+	spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
+	spec.Containers[0].Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
+		Command: []string{"/bin/sh", "-c", "haproxy -D -f /tmp/open.cfg"}}}}
+	now := metav1.Now()
+	ds.DeletionTimestamp = &now
+	stdout, stderr, err := cp.Kubectl(context.Background(), jsonString(t, ds), "apply", "--server-side", "--field-manager=tenant", "-f", "-")
+	t.Logf("kubectl apply --server-side: err=%v\n%s%s", err, stdout, stderr)
+	if err != nil {
+		return // refused: nothing stored
+	}
+	got := getDaemonSet(t, ns, "applied")
+	assert.Nil(t, got.DeletionTimestamp, "stored as a live DaemonSet")
+	assert.Contains(t, got.Annotations, names.StatusAnnotation, "not injected: the DaemonSet of an enabled namespace skipped the injector")
+	assert.Nil(t, haproxyContainer(t, got).Lifecycle, "the tenant's postStart exec hook runs in the proxy container")
+}
