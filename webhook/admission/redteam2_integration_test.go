@@ -327,3 +327,36 @@ func TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection(t *testing.T) {
 	assert.Contains(t, got.Annotations, names.StatusAnnotation, "not injected: the DaemonSet of an enabled namespace skipped the injector")
 	assert.Nil(t, haproxyContainer(t, got).Lifecycle, "the tenant's postStart exec hook runs in the proxy container")
 }
+
+// TestRedTeamUpdateWithDeletionTimestamp (attack refused): the gap of
+// TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection on an UPDATE of a live proxy, a
+// client-set deletionTimestamp with a postStart exec hook, through merge, strategic merge, apply
+// patches and a plain update. The API server refuses each (metadata.deletionTimestamp: field is
+// immutable) after the injector skipped it, so nothing is stored.
+func TestRedTeamUpdateWithDeletionTimestamp(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	ns := newProxyNamespace(t, nil)
+	kubectl(t, manifestOf(stub, "upd", ns, names.InjectLabel+`: "true"`), "apply", "-f", "-")
+	hook := hostileContainerEdits["postStart exec hook"]
+	for _, pt := range []types.PatchType{types.MergePatchType, types.StrategicMergePatchType, types.ApplyPatchType} {
+		body := strings.Replace(hook, `{"spec"`, `{"metadata":{"deletionTimestamp":"2020-01-01T00:00:00Z"},"spec"`, 1)
+		var opts []client.PatchOption
+		if pt == types.ApplyPatchType {
+			body = strings.Replace(body, `{"metadata":{`, `{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"upd",`, 1)
+			opts = append(opts, client.FieldOwner("tenant"), client.ForceOwnership)
+		}
+		err := cp.Client.Patch(ctx, getDaemonSet(t, ns, "upd"), client.RawPatch(pt, []byte(body)), opts...)
+		got := getDaemonSet(t, ns, "upd")
+		t.Logf("%s: err=%v deletionTimestamp=%v lifecycle=%v", pt, err, got.DeletionTimestamp, haproxyContainer(t, got).Lifecycle != nil)
+		assert.Nil(t, haproxyContainer(t, got).Lifecycle, "%s: the tenant's exec hook is stored on a live proxy", pt)
+	}
+	ds := getDaemonSet(t, ns, "upd")
+	now := metav1.Now()
+	ds.DeletionTimestamp = &now
+	haproxyContainer(t, ds).Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sh"}}}}
+	err := cp.Client.Update(ctx, ds)
+	got := getDaemonSet(t, ns, "upd")
+	t.Logf("update: err=%v deletionTimestamp=%v lifecycle=%v", err, got.DeletionTimestamp, haproxyContainer(t, got).Lifecycle != nil)
+	assert.Nil(t, haproxyContainer(t, got).Lifecycle, "update: the tenant's exec hook is stored on a live proxy")
+}
