@@ -313,6 +313,7 @@ func TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection(t *testing.T) {
 	spec := &ds.Spec.Template.Spec
 	spec.HostNetwork = true
 	spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
+	spec.Tolerations = []corev1.Toleration{{Key: testTaint, Operator: corev1.TolerationOpExists}}
 	spec.Containers[0].Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{
 		Command: []string{"/bin/sh", "-c", "haproxy -D -f /tmp/open.cfg"}}}}
 	now := metav1.Now()
@@ -326,6 +327,20 @@ func TestRedTeamApplyCreateWithDeletionTimestampSkipsInjection(t *testing.T) {
 	assert.Nil(t, got.DeletionTimestamp, "stored as a live DaemonSet")
 	assert.Contains(t, got.Annotations, names.StatusAnnotation, "not injected: the DaemonSet of an enabled namespace skipped the injector")
 	assert.Nil(t, haproxyContainer(t, got).Lifecycle, "the tenant's postStart exec hook runs in the proxy container")
+
+	// The real DaemonSet controller makes its pod; the pod validator lets it through (its
+	// DaemonSet is no proxy to it: neither labelled nor injected).
+	daemonSetController(t)
+	require.Equal(t, "pod", controllerOutcome(t, ns, "applied", 15*time.Second), "the controller's pod")
+	var pods corev1.PodList
+	require.NoError(t, cp.Client.List(context.Background(), &pods, client.InNamespace(ns)))
+	for _, p := range pods.Items {
+		for _, c := range p.Spec.Containers {
+			assert.False(t, c.Name == names.ContainerName && c.Lifecycle != nil,
+				"pod %s on node %s (hostNetwork %v) runs the tenant's postStart exec hook in its %s container",
+				p.Name, p.Spec.NodeName, p.Spec.HostNetwork, c.Name)
+		}
+	}
 }
 
 // TestRedTeamUpdateWithDeletionTimestamp (attack refused): the gap of
