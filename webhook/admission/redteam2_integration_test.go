@@ -56,9 +56,10 @@ var hostileContainerEdits = map[string]string{
 // hook, an exec probe, a mount over the image's entrypoint or an LD_PRELOAD to its haproxy
 // container: the API server admits each (ValidateDaemonSet checks image, command, args, NODE_IP
 // and the config directory's mount only), the status annotation is left as it was so
-// status-annotation does not judge it, and the proxy still counts as a compliant, validated
-// proxy to the audit and the readers. Its pods, on the host network, run whatever the tenant
-// wrote: every component's non-/metrics endpoints and the kubelet are exposed on the node IP.
+// status-annotation does not judge it, and the proxy still counts as a validated proxy to the
+// readers (the audit reports no policy violation, only a "stale injection": injecting it again
+// would drop the hook; `serve --reinject=stale`, off by default, would). Its pods, on the host
+// network, run whatever the tenant wrote: every component's non-/metrics endpoints and the kubelet are exposed on the node IP.
 // Fix: ValidateDaemonSet (policy.checkProxyContainer) must refuse on the haproxy container what
 // injection never writes: lifecycle hooks, exec probes (and httpGet/tcpSocket/grpc probes with
 // a host), env other than NODE_IP (or at least LD_*), envFrom, volumeMounts other than the
@@ -103,9 +104,10 @@ func TestRedTeamEarlierProxyRunsUnvalidatedCommands(t *testing.T) {
 // parts' JSON, first 8 bytes) that anyone can compute: a tenant in any namespace without
 // injection creates a DaemonSet with an exec hook on its haproxy container and the matching
 // annotation. The annotated entry validates it as a proxy and StatusMatches accepts the record;
-// it is admitted and from then on every reader (the audit, the rollout controller, the
-// ConfigMap validator, the spec cache) counts it as an injected, compliant proxy while its pods
-// run the tenant's commands on the host network. Fix: as above (validate the whole haproxy
+// it is admitted and from then on every reader (the rollout controller, the ConfigMap
+// validator, the spec cache) counts it as an injected proxy that passed validation (the audit
+// finds no policy violation, only a stale injection) while its pods run the tenant's commands
+// on the host network. Fix: as above (validate the whole haproxy
 // container); StatusMatches alone cannot tell the injector's record from a forgery (an HMAC
 // with a key only the server holds could).
 func TestRedTeamForgedStatusMakesACompliantLookingProxy(t *testing.T) {
@@ -214,7 +216,10 @@ func dnsName(s string) string {
 // DaemonSet stays injected (every reader counts it a proxy, not opted out), and from then on
 // its writes reach only the annotated entry, which validates without injecting. A tenant who
 // may patch a labelled proxy in any namespace thereby turns it into an "earlier" proxy without
-// an admin's help, and adds a postStart exec hook to its haproxy container, admitted.
+// an admin's help, and adds a postStart exec hook to its haproxy container, admitted. Or it
+// removes the status annotation next (no entry matches that write any more): the DaemonSet is
+// then no proxy to any reader, the audit included (not selected: inject=yes; not injected), a
+// silent opt-out whose spec and config are never checked again.
 // Fix: InjectLabelRemoved must treat any value other than "true" and "false" as a removal
 // (policy/rules: inject-label), or the webhooks must select on the key's presence.
 func TestRedTeamInjectLabelToAnotherValueLeavesInjection(t *testing.T) {
