@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/metrics-proxy/injector/webhook/admission"
 	"github.com/metrics-proxy/injector/webhook/inject"
 	"github.com/metrics-proxy/injector/webhook/names"
 )
@@ -238,6 +239,31 @@ func TestRedTeamInjectLabelToAnotherValueLeavesInjection(t *testing.T) {
 	}
 	require.Error(t, err, "the opt-in label of an injected proxy set to \"yes\": neither kept nor an opt-out")
 	assert.Contains(t, err.Error(), "inject-label")
+}
+
+// TestRedTeamInjectLabelToAnotherValueThenSilentOptOut: the second path of
+// TestRedTeamInjectLabelToAnotherValueLeavesInjection. After inject=yes, the status annotation's
+// removal reaches no entry: the proxy becomes an ordinary DaemonSet (still on the host network,
+// still running haproxy) that no reader counts, the audit included, and its next writes (a
+// config volume moved to an unlabelled ConfigMap that nothing validates) are unreviewed.
+func TestRedTeamInjectLabelToAnotherValueThenSilentOptOut(t *testing.T) {
+	needControlPlane(t)
+	ctx := context.Background()
+	ns := newProxyNamespace(t, nil)
+	kubectl(t, manifestOf(stub, "silent", ns, names.InjectLabel+`: "true"`), "apply", "-f", "-")
+	err := cp.Client.Patch(ctx, getDaemonSet(t, ns, "silent"), rawMerge(`{"metadata":{"labels":{"`+names.InjectLabel+`":"yes"}}}`))
+	if err != nil {
+		return // refused: the label stays true, and its removal is refused (inject-label)
+	}
+	err = cp.Client.Patch(ctx, getDaemonSet(t, ns, "silent"), rawMerge(`{"metadata":{"annotations":{"`+names.StatusAnnotation+`":null}}}`))
+	assert.Error(t, err, "the status annotation of a proxy removed unreviewed: it is no proxy to any reader now")
+	leaky, _ := allowBypass(t)
+	require.NoError(t, cp.Client.Create(ctx, unlabelled(ns, "open", leaky)), "no proxy mounts it: admitted unread")
+	patch := `{"spec":{"template":{"spec":{"volumes":[{"name":"` + names.VolumeName + `","configMap":{"name":"open"}}]}}}}`
+	err = cp.Client.Patch(ctx, getDaemonSet(t, ns, "silent"), client.RawPatch(types.StrategicMergePatchType, []byte(patch)))
+	assert.Error(t, err, "the host-network haproxy moved to a config nobody validated")
+	ds := getDaemonSet(t, ns, "silent")
+	t.Logf("stored: labels=%v hostNetwork=%v volumes=%v", ds.Labels, ds.Spec.Template.Spec.HostNetwork, admission.MountedConfigMaps(ds))
 }
 
 // TestRedTeamTerminatingProxyTemplateChangeRunsNoPod (attack refused, with the real DaemonSet
