@@ -54,7 +54,7 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 	var warnings []string
 	injected := false
 	res, err := inject.DaemonSetTree(req.Object.Raw, func(ds *appsv1.DaemonSet) (inject.Config, error) {
-		if ds.DeletionTimestamp != nil {
+		if ds.DeletionTimestamp != nil && beingDeleted(req) {
 			return inject.Config{}, errBeingDeleted
 		}
 		injected = true
@@ -90,6 +90,15 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 
 // errBeingDeleted stops the injection of a DaemonSet being deleted.
 var errBeingDeleted = errors.New("being deleted")
+
+// beingDeleted reports whether req updates a DaemonSet whose stored object is being deleted.
+// The deletionTimestamp of the object under review alone says nothing: a create through
+// server-side apply carries the one its writer set into admission (the API server clears it only
+// after), and that DaemonSet must be injected like any other.
+func beingDeleted(req admission.Request) bool {
+	old := oldMetadata(req)
+	return old != nil && old.DeletionTimestamp != nil
+}
 
 // notAProxy warns about a DaemonSet selected only by its namespace's label (it has no
 // metrics-proxy.io/inject: "true" of its own) that does not look like a proxy: injection turns a

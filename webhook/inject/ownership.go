@@ -15,7 +15,7 @@ import (
 //
 // The haproxy container is rebuilt on every injection. Of a container a user wrote it keeps the
 // resources, the readiness, liveness and startup probes (httpGet, tcpSocket or grpc: the kubelet
-// runs those from outside the container), and the image, which moves to the
+// runs those from outside the container; not one aimed at another host), and the image, which moves to the
 // metrics-proxy.io/image annotation, the one way to choose it. Everything else on it (command,
 // args, env, ports, volume mounts, securityContext, an exec probe) is replaced, and each
 // replaced field is named in a note: injection never drops what a user wrote silently.
@@ -45,6 +45,11 @@ func keep(old *corev1.Container) (kept, []string) {
 		}
 		if p.from.Exec != nil {
 			notes = append(notes, fmt.Sprintf("container %s: %s dropped: an exec probe runs commands inside the proxy container; use httpGet or tcpSocket on a proxied port",
+				names.ContainerName, p.name))
+			continue
+		}
+		if h := p.from.HTTPGet; h != nil && h.Host != "" || p.from.TCPSocket != nil && p.from.TCPSocket.Host != "" {
+			notes = append(notes, fmt.Sprintf("container %s: %s dropped: it is aimed at another host; probe the pod itself (leave host unset)",
 				names.ContainerName, p.name))
 			continue
 		}

@@ -62,6 +62,9 @@ func TestImageOwnership(t *testing.T) {
 			ReadinessProbe: httpProbe(10249),
 			LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"sh", "-c", "x"}}}},
 		})), wantImage: names.DefaultImage, notes: []string{"livenessProbe dropped: an exec probe"}},
+		{name: "a probe aimed at another host dropped with a note", ds: stub(withHAProxy(corev1.Container{
+			LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: "10.0.0.1", Port: intstr.FromInt32(80)}}},
+		})), wantImage: names.DefaultImage, notes: []string{"livenessProbe dropped: it is aimed at another host"}},
 		{name: "command and env replaced, named", ds: stub(withHAProxy(corev1.Container{
 			Command: []string{"haproxy", "-f", "/tmp/x"}, Env: []corev1.EnvVar{{Name: "NODE_IP", Value: "0.0.0.0"}},
 		})), wantImage: names.DefaultImage, notes: []string{"command, env replaced: the injector owns the container"}},
@@ -82,7 +85,7 @@ func TestImageOwnership(t *testing.T) {
 			if old := findContainer(in.Spec.Template.Spec.Containers); old != nil && old.ReadinessProbe != nil {
 				assert.Equal(t, old.ReadinessProbe, c.ReadinessProbe, "the readiness probe is kept")
 			}
-			assert.Nil(t, c.LivenessProbe, "no exec probe in any case here survives")
+			assert.Nil(t, c.LivenessProbe, "no exec probe, no probe of another host, in any case here survives")
 
 			again, err := DaemonSetNotes(tt.ds, testConfig)
 			require.NoError(t, err)

@@ -22,7 +22,9 @@ const podSpecPath = "spec.template.spec"
 //     (RuleImage), which sets neither command nor args (RuleContainerCommand: the image's
 //     entrypoint reads /usr/local/etc/haproxy/haproxy.cfg, and any command or args could add
 //     -f FILE, -- FILE... or replace the entrypoint, so none is allowed), and whose last NODE_IP
-//     env entry comes from fieldRef status.hostIP (RuleNodeIPEnv);
+//     env entry comes from fieldRef status.hostIP (RuleNodeIPEnv), and which sets none of the
+//     fields injection never writes: env but NODE_IP, envFrom, lifecycle hooks, exec probes,
+//     workingDir, mounts but its config and certificate (RuleContainerFields);
 //   - the container mounts exactly one volume at /usr/local/etc/haproxy, without subPath and with
 //     no other mount below it, and that volume is a configMap volume that projects the
 //     ConfigMap's haproxy.cfg key to haproxy.cfg and nothing else (RuleConfigVolume);
@@ -72,6 +74,7 @@ func ValidateDaemonSet(ds *appsv1.DaemonSet, p *Policy) (configMap string, viola
 		add(cpath+".args", RuleContainerCommand, "args %q are set: they could point haproxy at another config (-f, --); leave args unset", c.Args)
 	}
 	checkNodeIP(c, cpath, add)
+	checkHaproxyFields(c, cpath, add) // containerfields.go
 	configMap = checkConfigVolume(spec, c, cpath, add)
 	return configMap, vs
 }
@@ -162,7 +165,8 @@ func checkOtherContainers(spec *corev1.PodSpec, p *Policy, add func(string, Rule
 		for i, c := range cs {
 			if field == "containers" && c.Name == names.ContainerName || p.ContainerAllowed(c.Name, c.Image) {
 				if field == "initContainers" && c.Name == names.ProxyCertContainer {
-					checkProxyCert(&cs[i], fmt.Sprintf("%s.%s[%d]", podSpecPath, field, i), add) // frontendtls.go
+					checkProxyCert(&cs[i], fmt.Sprintf("%s.%s[%d]", podSpecPath, field, i), add)       // frontendtls.go
+					checkProxyCertFields(&cs[i], fmt.Sprintf("%s.%s[%d]", podSpecPath, field, i), add) // containerfields.go
 				}
 				continue
 			}
@@ -175,7 +179,8 @@ func checkOtherContainers(spec *corev1.PodSpec, p *Policy, add func(string, Rule
 }
 
 // InjectLabelRemoved returns a violation when an update from old to ds removes the label
-// metrics-proxy.io/inject=true from a DaemonSet the injector completed (ds carries the status
+// metrics-proxy.io/inject=true, or sets it to a value other than "true" or "false" (which no
+// webhook selects either), from a DaemonSet the injector completed (ds carries the status
 // annotation): outside namespaces with injection enabled the webhooks select DaemonSets by that
 // label, so the proxy's later writes would reach none of them while every reader still counts it
 // as a proxy. Setting the label to "false" (the opt-out) is no removal. old may be nil (a create).
@@ -183,13 +188,13 @@ func InjectLabelRemoved(old, ds *metav1.ObjectMeta) *Violation {
 	if old == nil || old.Labels[names.InjectLabel] != "true" {
 		return nil
 	}
-	if _, labelled := ds.Labels[names.InjectLabel]; labelled {
-		return nil
+	if v := ds.Labels[names.InjectLabel]; v == "true" || v == "false" {
+		return nil // kept, or the opt-out; any other value selects it no more than none
 	}
 	if _, injected := ds.Annotations[names.StatusAnnotation]; !injected {
 		return nil
 	}
 	return &Violation{Source: "daemonset/" + ds.Name + ".metadata.labels", Rule: RuleInjectLabel,
-		Message: fmt.Sprintf("the label %s=true is removed from an injected proxy: its later writes would reach no webhook "+
+		Message: fmt.Sprintf("the label %s=true is removed from an injected proxy (or set to a value other than \"true\" or \"false\"): its later writes would reach no webhook "+
 			"while it stays a proxy; set it to \"false\" to opt out (the injector then leaves it), or keep it", names.InjectLabel)}
 }

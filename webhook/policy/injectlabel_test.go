@@ -25,6 +25,8 @@ func TestInjectLabelRemoved(t *testing.T) {
 		{"label kept", meta(labelled, injected), meta(labelled, injected), false},
 		{"label removed from an injected proxy", meta(labelled, injected), meta(map[string]string{"app": "x"}, injected), true},
 		{"opted out", meta(labelled, injected), meta(map[string]string{names.InjectLabel: "false"}, injected), false},
+		{"set to another value, which no webhook selects", meta(labelled, injected), meta(map[string]string{names.InjectLabel: "yes"}, injected), true},
+		{"set to another case of true", meta(labelled, injected), meta(map[string]string{names.InjectLabel: "True"}, injected), true},
 		{"label removed, never injected", meta(labelled, nil), meta(nil, nil), false},
 		{"label removed with the status annotation", meta(labelled, injected), meta(nil, nil), false},
 		{"never labelled (an enabled namespace's proxy)", meta(nil, injected), meta(nil, injected), false},

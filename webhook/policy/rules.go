@@ -133,6 +133,12 @@ const (
 	// RuleContainerCommand: the haproxy container sets command or args, which could load
 	// another config (-f, --) past the image's entrypoint.
 	RuleContainerCommand RuleID = "container-command"
+	// RuleContainerFields: the haproxy container or the proxy-cert init container sets a field
+	// injection never writes that could run a process nobody validated or change what its
+	// program runs: env but NODE_IP, envFrom, lifecycle hooks, exec probes (or probes aimed at
+	// another host), workingDir, mounts but the config and certificate directories; on the init
+	// container also probes and restartPolicy.
+	RuleContainerFields RuleID = "container-fields"
 	// RuleConfigVolume: the config directory is not mounted from a ConfigMap volume that
 	// projects the ConfigMap's haproxy.cfg key to haproxy.cfg and nothing else, or another mount
 	// shadows it.
@@ -230,6 +236,7 @@ func Rules() []Rule {
 		{RuleProxyContainer, "DaemonSets without a haproxy container"},
 		{RuleNodeIPEnv, "NODE_IP not from fieldRef status.hostIP: unset, HAProxy binds 0.0.0.0"},
 		{RuleContainerCommand, "command or args on the haproxy container: they can load another config"},
+		{RuleContainerFields, "env but NODE_IP, envFrom, lifecycle hooks, exec probes, workingDir, other mounts on the injected containers"},
 		{RuleConfigVolume, "the config directory not mounted from a ConfigMap projecting only haproxy.cfg, or shadowed"},
 		{RuleImage, "images the policy does not allow"},
 		{RuleHostNetwork, "pods off the host network"},
