@@ -36,11 +36,16 @@ func ProxyConfigSelector() labels.Selector {
 // TrimToConfigHash is the config-hash cache's transform: a ConfigMap becomes its name,
 // namespace, uid and resourceVersion, with inject.ConfigHash of its haproxy.cfg in
 // cachedHashAnnotation (none when it has no haproxy.cfg). Anything else (a tombstone) is kept as
-// it is.
+// it is. It is idempotent: client-go may transform an object of the informer's initial list
+// twice, and a ConfigMap it trimmed already (no labels, no data: every ConfigMap the cache
+// receives from the API server carries the label it selects by) keeps its hash.
 func TrimToConfigHash(obj any) (any, error) {
 	cm, ok := obj.(*corev1.ConfigMap)
 	if !ok {
 		return obj, nil
+	}
+	if len(cm.Labels) == 0 && cm.Data == nil && cm.BinaryData == nil {
+		return cm, nil
 	}
 	out := &corev1.ConfigMap{TypeMeta: cm.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: cm.Name, Namespace: cm.Namespace,
 		UID: cm.UID, ResourceVersion: cm.ResourceVersion}}

@@ -44,6 +44,9 @@ func TestTrimToConfigHash(t *testing.T) {
 			} else {
 				assert.Equal(t, map[string]string{"metrics-proxy.io/cached-config-hash": want}, cm.Annotations)
 			}
+			again, err := admission.TrimToConfigHash(cm.DeepCopy())
+			require.NoError(t, err)
+			assert.Equal(t, cm, again, "trimmed twice (client-go's initial list): the hash is kept")
 		})
 	}
 	tombstone := "not a ConfigMap"
