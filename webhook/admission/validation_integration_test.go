@@ -143,7 +143,8 @@ func TestValidationThroughAPIServer(t *testing.T) {
 }
 
 // withPolicy rewrites the server's policy file for the rest of the test, and restores the Deny
-// policy after it, waiting until the server enforces it again.
+// policy after it, waiting until the server enforces it again: the seed's bypass denied (not a
+// Warn policy) and the seed's config admitted (not a stricter Deny policy).
 func withPolicy(t *testing.T, text string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(policyFile, []byte(text), 0o644))
@@ -151,10 +152,14 @@ func withPolicy(t *testing.T, text string) {
 		require.NoError(t, os.WriteFile(policyFile, []byte(denyPolicy), 0o644))
 		bypass, _ := allowBypass(t)
 		ns := newNamespace(t, nil)
+		probe := func(cfg string) error {
+			_, _, err := cp.Kubectl(context.Background(), configMap("probe", ns, proxyLabel, cfg), "create", "--dry-run=server", "-f", "-")
+			return err
+		}
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			if _, _, err := cp.Kubectl(context.Background(), configMap("probe", ns, proxyLabel, bypass), "create", "--dry-run=server", "-f", "-"); err != nil {
-				return // denied again: Deny is back in force
+			if probe(bypass) != nil && probe(seedConfig(t)) == nil {
+				return // the default Deny policy is back in force
 			}
 			time.Sleep(200 * time.Millisecond)
 		}

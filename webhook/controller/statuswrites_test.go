@@ -51,7 +51,9 @@ func TestControllerStatusWritesNeverReachTheServer(t *testing.T) {
 		[]byte(`{"metadata":{"labels":{"`+names.InjectLabel+`":"false"}}}`)))
 	require.Error(t, err, "a label of ours changed through /status")
 	assert.ErrorContains(t, err, string(policy.RuleStatusMetadata))
-	assert.Equal(t, 1.0, statusDecisions(t), "the counter counts what reaches the server")
+	// At least one: the API server runs admission again when the patch conflicted with the
+	// DaemonSet controller's own status write in between, and each run is refused.
+	assert.GreaterOrEqual(t, statusDecisions(t), 1.0, "the counter counts what reaches the server")
 }
 
 // statusDecisions sums the server's decisions on daemonsets/status from the metrics registry.
