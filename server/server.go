@@ -43,6 +43,9 @@ type Options struct {
 	MetricsSecure bool
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" or "" turns them off.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's /debug/pprof/ (controller-runtime's PprofBindAddress), to
+	// anyone who reaches it: for profiling on a loopback address; "0" or "" turns it off.
+	PprofBindAddress string
 	// PolicyFile is the policy file, watched for changes; empty means the default policy.
 	PolicyFile string
 	// LeaderElection, when true, elects one leader among the replicas through the Lease
@@ -102,16 +105,14 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	probes := o.HealthProbeBindAddress
-	if probes == "" {
-		probes = "0"
-	}
+	probes := orOff(o.HealthProbeBindAddress)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Logger:                  o.Logger,
 		Cache:                   cacheOptions(),
 		WebhookServer:           hook,
 		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  probes,
+		PprofBindAddress:        orOff(o.PprofBindAddress),
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        o.LeaderElectionID,
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
@@ -231,4 +232,12 @@ func metricsOptions(o Options) metricsserver.Options {
 		}}
 	}
 	return mo
+}
+
+// orOff is addr, or "0" (controller-runtime's off) when addr is empty.
+func orOff(addr string) string {
+	if addr == "" {
+		return "0"
+	}
+	return addr
 }

@@ -88,6 +88,7 @@ func newServeCommand(version string) *cobra.Command {
 	fs.StringVar(&f.server.MetricsBindAddress, "metrics-bind-address", ":8080", `address of Prometheus /metrics; "0" turns it off`)
 	fs.BoolVar(&f.server.MetricsSecure, "metrics-secure", true, "serve /metrics over HTTPS, each request authenticated and authorized by the API server (get on the non-resource URL /metrics); false: plain HTTP to anyone")
 	fs.StringVar(&f.server.HealthProbeBindAddress, "health-probe-bind-address", ":8081", `address of /healthz and /readyz; "0" turns them off`)
+	fs.StringVar(&f.server.PprofBindAddress, "pprof-bind-address", "0", `address of Go's /debug/pprof/, unauthenticated: bind it to loopback; "0" turns it off`)
 	fs.StringVar(&f.server.ClientCAFile, "client-ca-file", "", "PEM file of the CA that signs the API server's client certificate; when set, the webhook server requires and verifies one")
 	fs.IntVar(&f.server.MaxInFlight, "max-in-flight", server.DefaultMaxInFlight, "admission reviews processed at once; one more waits a second for a slot, then gets 429")
 	fs.IntVar(&f.server.MaxConnections, "max-connections", server.DefaultMaxConnections, "connections the webhook server holds open; at the cap an idle or unfinished one is closed for the new one, which is refused only when every one is in a request")

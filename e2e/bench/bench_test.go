@@ -104,13 +104,14 @@ func TestTargetsJudgeFigures(t *testing.T) {
 
 // TestScaleTargets: the cost per 1,000 objects, its linearity and the create latency at scale.
 func TestScaleTargets(t *testing.T) {
-	point := func(ds, cm int, rss int64, audit, p50 time.Duration) bench.ScalePoint {
-		return bench.ScalePoint{DaemonSets: ds, ConfigMaps: cm, RSS: rss, Audit: audit, Create: bench.Summary{Count: 100, P50: p50}}
+	point := func(ds, cm int, rss int64, audit, p50, base time.Duration) bench.ScalePoint {
+		return bench.ScalePoint{DaemonSets: ds, ConfigMaps: cm, RSS: rss, Audit: audit,
+			Create: bench.Summary{Count: 100, P50: p50}, Baseline: bench.Summary{Count: 100, P50: base}}
 	}
 	r := &bench.Report{Scale: bench.ScaleFigures{Steps: 2, Points: []bench.ScalePoint{
-		point(0, 0, 40*bench.MiB, time.Second, 10*time.Millisecond),
-		point(500, 2500, 43*bench.MiB, 2*time.Second, 10500*time.Microsecond),
-		point(1000, 5000, 46*bench.MiB, 5*time.Second, 12*time.Millisecond),
+		point(0, 0, 40*bench.MiB, time.Second, 10*time.Millisecond, 6*time.Millisecond),
+		point(500, 2500, 43*bench.MiB, 2*time.Second, 10500*time.Microsecond, 6500*time.Microsecond),
+		point(1000, 5000, 46*bench.MiB, 5*time.Second, 12*time.Millisecond, 7500*time.Microsecond),
 	}}}
 	verdicts, figures := map[string]string{}, map[string]string{}
 	for _, tg := range bench.Targets(r) {
@@ -120,6 +121,16 @@ func TestScaleTargets(t *testing.T) {
 	assert.Contains(t, figures["scale: serve's resident memory"], "+1.00 MiB per 1,000 objects; second half / first half 1.00")
 	assert.Equal(t, "MISS", verdicts["scale: one audit pass"], "3 s for the second half after 1 s for the first: not linear")
 	assert.Equal(t, "MISS", verdicts["scale: full-path DaemonSet create p50 at that scale vs an empty cluster"])
+	// Admission added 4 ms empty and 4.5 ms at scale: +0.5 ms, within 10% of the 10 ms create.
+	const added = "scale: what admission adds to a create at p50 (full path − no webhook of ours, same cluster), at that scale vs an empty cluster"
+	assert.Equal(t, "PASS", verdicts[added])
+	assert.Contains(t, figures[added], "+4.50 vs +4.00 ms (+0.50 ms")
+	r.Scale.Points[2].Baseline.P50 = 6500 * time.Microsecond // admission now adds 5.5 ms: +1.5 ms
+	verdicts = map[string]string{}
+	for _, tg := range bench.Targets(r) {
+		verdicts[tg.Name] = tg.Verdict()
+	}
+	assert.Equal(t, "MISS", verdicts[added])
 }
 
 // TestScrapeTargets: the scrape path is judged against direct, per frontend kind and load.

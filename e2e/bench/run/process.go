@@ -23,8 +23,10 @@ type server struct {
 	probe string
 	// metrics serves Prometheus /metrics over plain HTTP (serve runs with --metrics-secure=false).
 	metrics string
-	done    chan struct{}
-	err     error
+	// pprof serves /debug/pprof/; empty when the server runs without it.
+	pprof string
+	done  chan struct{}
+	err   error
 }
 
 // startServe starts `metrics-proxy serve` against the control plane, as a cluster would run it
@@ -32,16 +34,23 @@ type server struct {
 func startServe(ctx context.Context, bins programs, cp *controlPlane, dir string) (*server, error) {
 	// /metrics over plain HTTP, for the end-to-end breakdown (the secure default authenticates
 	// with service-account tokens, which the local control plane's admin does not have).
-	return startServer(ctx, "metrics-proxy serve", bins.serve, []string{"serve", "--metrics-secure=false"}, cp, dir)
+	return startServer(ctx, "metrics-proxy serve", bins.serve, []string{"serve", "--metrics-secure=false"}, cp, dir, "--pprof-bind-address")
 }
 
-// startBenchServer starts the bench server: serve plus the no-op path.
-func startBenchServer(ctx context.Context, bins programs, cp *controlPlane, dir string) (*server, error) {
-	return startServer(ctx, "bench server", bins.server, nil, cp, dir)
+// startBenchServer starts the bench server: serve plus the no-op path. With cpuProfile set it
+// writes a CPU profile of its whole run there.
+func startBenchServer(ctx context.Context, bins programs, cp *controlPlane, dir, cpuProfile string) (*server, error) {
+	var args []string
+	if cpuProfile != "" {
+		args = []string{"--cpuprofile", cpuProfile}
+	}
+	return startServer(ctx, "bench server", bins.server, args, cp, dir, "")
 }
 
-func startServer(ctx context.Context, name, bin string, args []string, cp *controlPlane, dir string) (*server, error) {
-	ports, err := freePorts(3)
+// startServer starts bin with args and the addresses of its servers on free loopback ports; with
+// pprofFlag set, also /debug/pprof/ on one, given with that flag.
+func startServer(ctx context.Context, name, bin string, args []string, cp *controlPlane, dir, pprofFlag string) (*server, error) {
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -50,6 +59,10 @@ func startServer(ctx context.Context, name, bin string, args []string, cp *contr
 	args = append(args, "--cert-dir", cp.certDir, "--host", "127.0.0.1",
 		"--port", strconv.Itoa(s.port), "--health-probe-bind-address", s.probe,
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(ports[2]))
+	if pprofFlag != "" {
+		s.pprof = "127.0.0.1:" + strconv.Itoa(ports[3])
+		args = append(args, pprofFlag, s.pprof)
+	}
 	logFile, err := os.Create(filepath.Join(dir, filepath.Base(bin)+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("%s log: %w", name, err)

@@ -21,6 +21,10 @@ import (
 // scaleNamespaces spread the scale part's objects; each is enabled for injection.
 const scaleNamespaces = 10
 
+// scaleBaseline is the namespace of the baseline creates: not enabled for injection, so no
+// webhook of ours is called for the plain DaemonSets created there.
+const scaleBaseline = "scale-baseline"
+
 // runScale grows the cluster in steps to o.scaleDaemonSets proxy DaemonSets (each with its own
 // proxy ConfigMap, filled by the webhook) and o.scaleConfigMaps ConfigMaps in all, created
 // through the full admission path, and at each step reads serve's resident memory, times one
@@ -33,6 +37,9 @@ func runScale(ctx context.Context, o options, bins programs, cp *controlPlane, s
 	probe := namespaceOf(bench.ScenarioValidating)
 	if err := cfg.switchTo(ctx, bench.ScenarioValidating, probe); err != nil {
 		return err
+	}
+	if err := cp.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: scaleBaseline}}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", scaleBaseline, err)
 	}
 	for i := range scaleNamespaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("scale-%d", i),
@@ -69,20 +76,42 @@ func runScale(ctx context.Context, o options, bins programs, cp *controlPlane, s
 		if p.Audit, p.AuditFindings, err = auditPass(ctx, bins, cp); err != nil {
 			return err
 		}
-		var samples []time.Duration
-		for i := range o.scaleCreates {
-			d, err := timedCreate(ctx, cp.client, stub(fmt.Sprintf("scale-%d-%d", step, i), probe))
-			if err != nil {
-				return fmt.Errorf("create at scale: %w", err)
-			}
-			samples = append(samples, d)
+		samples, baseline, err := timedCreatesAtScale(ctx, cp, step, o.scaleCreates, probe)
+		if err != nil {
+			return err
 		}
-		p.Create = bench.Summarize(samples)
+		p.Create, p.Baseline = bench.Summarize(samples), bench.Summarize(baseline)
 		out.Points = append(out.Points, p)
-		fmt.Printf("bench:   scale %5d DaemonSets %5d ConfigMaps: serve %.1f MiB, audit %.2f s, create p50 %.2f ms p99 %.2f ms (grown in %.1f s)\n",
-			p.DaemonSets, p.ConfigMaps, float64(p.RSS)/bench.MiB, p.Audit.Seconds(), bench.Millis(p.Create.P50), bench.Millis(p.Create.P99), growth.Seconds())
+		fmt.Printf("bench:   scale %5d DaemonSets %5d ConfigMaps: serve %.1f MiB, audit %.2f s, create p50 %.2f ms p99 %.2f ms, without webhooks p50 %.2f ms (grown in %.1f s)\n",
+			p.DaemonSets, p.ConfigMaps, float64(p.RSS)/bench.MiB, p.Audit.Seconds(), bench.Millis(p.Create.P50), bench.Millis(p.Create.P99),
+			bench.Millis(p.Baseline.P50), growth.Seconds())
 	}
 	return cfg.switchTo(ctx, bench.ScenarioNone, namespaceOf(bench.ScenarioNone))
+}
+
+// timedCreatesAtScale times n DaemonSet creates through the full path (the stub, in namespace
+// probe) and n of the same DaemonSet complete but plain (no label or annotation of ours), in a
+// namespace not enabled for injection, where no webhook of ours is called: the API server's own
+// cost at this scale. The two take turns, so that both see the same cluster.
+func timedCreatesAtScale(ctx context.Context, cp *controlPlane, step, n int, probe string) (full, baseline []time.Duration, err error) {
+	for i := range n {
+		name := fmt.Sprintf("scale-%d-%d", step, i)
+		d, err := timedCreate(ctx, cp.client, stub(name, probe))
+		if err != nil {
+			return nil, nil, fmt.Errorf("create at scale: %w", err)
+		}
+		full = append(full, d)
+		plain, err := complete(name, scaleBaseline)
+		if err != nil {
+			return nil, nil, err
+		}
+		plain.Labels, plain.Annotations = nil, nil
+		if d, err = timedCreate(ctx, cp.client, plain); err != nil {
+			return nil, nil, fmt.Errorf("create without webhooks at scale: %w", err)
+		}
+		baseline = append(baseline, d)
+	}
+	return full, baseline, nil
 }
 
 // grow creates DaemonSets fromDS..toDS (each after its proxy ConfigMap) and plain ConfigMaps up to

@@ -40,7 +40,7 @@ func runServerPart(ctx context.Context, o options, bins programs, cp *controlPla
 		", its `haproxy.cfg` with 4 frontends and backends), under the default policy."
 	out.Connections, out.Rate, out.Saturate, out.Open, out.Rounds = o.connections, o.rate, o.saturate, o.open, o.loadRounds
 	out.Handlers = map[string]*bench.HandlerFigures{}
-	srv, err := startBenchServer(ctx, bins, cp, dir)
+	srv, err := startBenchServer(ctx, bins, cp, dir, profilePath(o.profileDir, "bench-server.pprof"))
 	if err != nil {
 		return err
 	}
