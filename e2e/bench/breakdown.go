@@ -195,5 +195,6 @@ func writeProfile(b *strings.Builder, r *Report) {
 		}
 		fmt.Fprintf(b, "\n")
 	}
+	writeCPUProfile(b, r.EndToEnd.Profile)
 	fmt.Fprintf(b, "\n")
 }

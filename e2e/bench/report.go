@@ -93,6 +93,8 @@ type EndToEndFigures struct {
 	// Breakdown is where the time of each scenario's measured creates went, from the metrics of
 	// kube-apiserver and serve.
 	Breakdown []Breakdown
+	// Profile is serve's CPU over the part, by kind of work; nil when not profiled.
+	Profile *CPUProfile
 }
 
 // Scenario is one end-to-end scenario.

@@ -57,6 +57,11 @@ func (b *breakdown) snapshot(ctx context.Context) (metricsSnapshot, error) {
 }
 
 func getSamples(ctx context.Context, c *http.Client, url string) ([]bench.Sample, error) {
+	return getSamplesWith(ctx, c, url, metricPrefixes...)
+}
+
+// getSamplesWith reads the samples at url whose metric name has one of the prefixes.
+func getSamplesWith(ctx context.Context, c *http.Client, url string, prefixes ...string) ([]bench.Sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -71,7 +76,7 @@ func getSamples(ctx context.Context, c *http.Client, url string) ([]bench.Sample
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("metrics %s: status %d", url, resp.StatusCode)
 	}
-	return bench.ParseSamples(resp.Body, metricPrefixes...)
+	return bench.ParseSamples(resp.Body, prefixes...)
 }
 
 // add records the growth from before to after as scenario's.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -32,7 +33,8 @@ type options struct {
 	scrapePeriod, scrapeNormal, scrapeStressed time.Duration
 	// The scale part.
 	scaleDaemonSets, scaleConfigMaps, scaleSteps, scaleCreates int
-	// profileDir is where the CPU profiles go (-profile-dir); empty: none are taken.
+	// profileDir keeps the CPU profiles (-profile-dir); empty: serve's go to the run's temporary
+	// directory and the bench server is not profiled.
 	profileDir string
 	// parts are the parts to run (-parts), all by default.
 	parts map[string]bool
@@ -52,7 +54,7 @@ func main() {
 	flag.DurationVar(&o.open, "open", 10*time.Second, "duration of each fixed-rate run")
 	flag.DurationVar(&o.time, "time", 14*time.Minute, "the most the whole run may take")
 	flag.BoolVar(&o.scrapeChild, "scrape-child", false, "internal: run the scrape part (inside its network namespace) and print its figures as JSON")
-	flag.StringVar(&o.profileDir, "profile-dir", "", "write CPU profiles here: the bench server's (part 3) and serve's (part 4, in 10 s pieces); the figures then include the profiler's cost")
+	flag.StringVar(&o.profileDir, "profile-dir", "", "keep the CPU profiles here: serve's of part 4 (always taken, in 10 s pieces, summed in the report) and the bench server's of part 3 (only with this flag: its figures then include the profiler's cost)")
 	flag.DurationVar(&quietWait, "quiet-wait", time.Minute, "the most each part waits for other processes to leave the CPU")
 	parts := flag.String("parts", "micro,scrape,server,e2e,scale", "the parts to run, a comma list out of micro, scrape, server, e2e (with serve's memory), scale (needs e2e)")
 	flag.IntVar(&o.scaleDaemonSets, "scale-daemonsets", 1000, "scale: proxy DaemonSets at the last step")
@@ -180,11 +182,11 @@ func run(ctx context.Context, o options) *bench.Report {
 		if r.Memory.Idle, err = idleRSS(ctx, srv); err != nil {
 			fail("idle memory", err)
 		}
-		stopProfile := profileServe(ctx, o.profileDir, srv)
+		stopProfile := profileServe(ctx, cmp.Or(o.profileDir, dir), srv)
 		if err := runEndToEnd(ctx, o, cp, srv, &r.EndToEnd); err != nil {
 			fail("end to end", err)
 		}
-		stopProfile()
+		r.EndToEnd.Profile = stopProfile()
 		if err := runMemoryLoad(ctx, o, bins, cp, srv, reviews, &r.Memory); err != nil {
 			fail("memory under load", err)
 		}
