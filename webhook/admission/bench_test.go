@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	cradmission "sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -52,19 +57,52 @@ func benchWithEnv(n int) []byte {
 	return raw
 }
 
+// benchAPIServerStub is benchStub as the API server sends it in a review: defaulted, with the
+// annotation and managedFields of a kubectl apply, encoded by its Go types.
+func benchAPIServerStub() []byte {
+	created := metav1.NewTime(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	one, zero := intstr.FromInt32(1), intstr.FromInt32(0)
+	fields := `{"f:metadata":{"f:annotations":{".":{},"f:kubectl.kubernetes.io/last-applied-configuration":{}}},` +
+		`"f:spec":{"f:revisionHistoryLimit":{},"f:template":{"f:spec":{"f:dnsPolicy":{},"f:restartPolicy":{},` +
+		`"f:schedulerName":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}},` +
+		`"f:updateStrategy":{"f:rollingUpdate":{".":{},"f:maxSurge":{},"f:maxUnavailable":{}},"f:type":{}}}}`
+	ds := appsv1.DaemonSet{
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
+		ObjectMeta: metav1.ObjectMeta{Name: "proxy", Namespace: "monitoring", UID: "5c4f2d0e-9b1a-4c3e-8f6d-2a7b9c0d1e2f",
+			Generation: 1, CreationTimestamp: created,
+			Annotations: map[string]string{"kubectl.kubernetes.io/last-applied-configuration": benchStub + "\n"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl-client-side-apply", Operation: metav1.ManagedFieldsOperationUpdate,
+				APIVersion: "apps/v1", Time: &created, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}}},
+		Spec: appsv1.DaemonSetSpec{
+			RevisionHistoryLimit: ptr.To[int32](10),
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: &one, MaxSurge: &zero}},
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{},
+				RestartPolicy: corev1.RestartPolicyAlways, TerminationGracePeriodSeconds: ptr.To[int64](30),
+				DNSPolicy: corev1.DNSClusterFirst, SecurityContext: &corev1.PodSecurityContext{}, SchedulerName: "default-scheduler"}},
+		},
+	}
+	raw, err := json.Marshal(&ds)
+	if err != nil {
+		panic(err)
+	}
+	return raw
+}
+
 type benchInput struct {
 	name string
 	raw  []byte
 }
 
-// daemonSetInputs are the DaemonSets of the handler benchmarks: a stub, an injected one, and
-// DaemonSets with 10, 100 and 1000 env vars (the patch must not grow with them).
+// daemonSetInputs are the DaemonSets of the handler benchmarks: a stub as written and as the API
+// server sends it, an injected one, and DaemonSets with 10, 100 and 1000 env vars (the patch must
+// not grow with them).
 func daemonSetInputs(b *testing.B) []benchInput {
 	injected, err := inject.DaemonSetJSON([]byte(benchStub), inject.Config{Version: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return []benchInput{{"stub", []byte(benchStub)}, {"injected", injected},
+	return []benchInput{{"stub", []byte(benchStub)}, {"apiserver-stub", benchAPIServerStub()}, {"injected", injected},
 		{"env-10", benchWithEnv(10)}, {"env-100", benchWithEnv(100)}, {"env-1000", benchWithEnv(1000)}}
 }
 

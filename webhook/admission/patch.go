@@ -1,6 +1,8 @@
 package admission
 
 import (
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,12 @@ import (
 // (inject.Injection) instead of encoding the result and decoding both again.
 func patchResponse(res *inject.Injection) admission.Response {
 	var ops []jsonpatch.JsonPatchOperation
-	if !res.Unchanged() {
+	if reviewed, injected, ok := res.Encoded(); ok {
+		var err error
+		if ops, err = diffEncoded(reviewed, injected, "", nil); err != nil {
+			return admission.Errored(http.StatusInternalServerError, fmt.Errorf("JSON patch: %w", err))
+		}
+	} else if !res.Unchanged() {
 		ops = diffJSON(res.Raw, res.Out, "", nil)
 	}
 	resp := admission.Response{Patches: ops, AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true}}

@@ -61,41 +61,59 @@ func ConfigMapJSONFiltered(raw []byte, f Filter) ([]byte, error) {
 // creationTimestamp, an empty status) are not added: the output differs from raw exactly where
 // mutate changed something, so a JSON patch between the two holds no removal the user did not ask for.
 func Mutate[T any](raw []byte, mutate func(*T) error) ([]byte, error) {
-	_, out, err := mutateTree(raw, mutate)
-	if err != nil || out == nil {
+	m, err := mutateTree(raw, mutate)
+	switch {
+	case err != nil || m.unchanged():
 		return raw, err
+	case m.encoded != nil:
+		return m.encoded, nil
 	}
-	return json.Marshal(out)
+	return json.Marshal(m.outTree)
 }
 
-// mutateTree is Mutate, its result left decoded with raw's decode (see Injection); both nil
-// when mutate changed nothing (the result is raw).
-func mutateTree[T any](raw []byte, mutate func(*T) error) (rawTree, outTree any, err error) {
+// mutation is what mutateTree made of raw: nothing (mutate changed nothing: the result is raw),
+// or the result either encoded or as trees. It is encoded when raw is exactly what the Go types
+// write, as the API server sends an object in a review: the types then know every field of raw
+// and normalise none, so the merge is the mutated object itself, as they write it. Otherwise it
+// is raw's decode and the merge into it (decoded as sigs.k8s.io/json decodes: see Injection).
+type mutation struct {
+	encoded          []byte
+	rawTree, outTree any
+}
+
+func (m mutation) unchanged() bool { return m.encoded == nil && m.outTree == nil }
+
+// mutateTree is Mutate, its result left decoded with raw's decode (see Injection) unless raw is
+// what the types write (see mutation).
+func mutateTree[T any](raw []byte, mutate func(*T) error) (mutation, error) {
 	obj := new(T)
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, obj); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrDecode, err)
+		return mutation{}, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
 	base, err := json.Marshal(obj)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode object: %w", err)
+		return mutation{}, fmt.Errorf("encode object: %w", err)
 	}
 	if err := mutate(obj); err != nil {
-		return nil, nil, err
+		return mutation{}, err
 	}
 	mutated, err := json.Marshal(obj)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode mutated object: %w", err)
+		return mutation{}, fmt.Errorf("encode mutated object: %w", err)
 	}
-	if bytes.Equal(base, mutated) {
-		return nil, nil, nil
+	switch {
+	case bytes.Equal(base, mutated):
+		return mutation{}, nil
+	case bytes.Equal(raw, base):
+		return mutation{encoded: mutated}, nil
 	}
 	var trees [3]any
 	for i, data := range [][]byte{raw, base, mutated} {
 		if trees[i], err = decodeTree(data); err != nil {
-			return nil, nil, err
+			return mutation{}, err
 		}
 	}
-	return trees[0], preserve(trees[0], trees[1], trees[2]), nil
+	return mutation{rawTree: trees[0], outTree: preserve(trees[0], trees[1], trees[2])}, nil
 }
 
 // preserve returns raw with the differences between base (raw as the Go types see it) and mut

@@ -21,18 +21,33 @@ type Injection struct {
 	// Raw is the reviewed DaemonSet and Out the injected one, decoded as sigs.k8s.io/json
 	// decodes JSON (objects map[string]any, arrays []any, integers int64, other numbers
 	// float64), so that a JSON patch between them needs no decode of its own. Both are nil when
-	// injection left the DaemonSet exactly as written (Unchanged). They may share values: do not
+	// injection left the DaemonSet exactly as written (Unchanged), and when the reviewed
+	// DaemonSet is exactly what the Go types write (see Encoded). They may share values: do not
 	// change them.
 	Raw, Out any
 	raw      []byte
+	// encoded is the injected DaemonSet as the Go types write it, when raw is too.
+	encoded []byte
 }
 
 // Unchanged reports whether the injected DaemonSet is the reviewed one, byte for byte.
-func (r *Injection) Unchanged() bool { return r.Out == nil }
+func (r *Injection) Unchanged() bool { return r.Out == nil && r.encoded == nil }
+
+// Encoded returns the reviewed and the injected DaemonSet, both exactly as the Go types write
+// them (compact, fields in the types' order, map keys sorted), when the reviewed one was written
+// that way, as the API server sends an object in a review; ok is false otherwise (Raw and Out
+// then hold them). Two parts of such documents are equal values exactly when their bytes are
+// equal, so a JSON patch between them can compare bytes where it would compare decoded values.
+func (r *Injection) Encoded() (reviewed, injected []byte, ok bool) {
+	return r.raw, r.encoded, r.encoded != nil
+}
 
 // JSON encodes the injected DaemonSet (the reviewed bytes themselves when Unchanged).
 func (r *Injection) JSON() ([]byte, error) {
-	if r.Out == nil {
+	switch {
+	case r.encoded != nil:
+		return r.encoded, nil
+	case r.Out == nil:
 		return r.raw, nil
 	}
 	out, err := json.Marshal(r.Out)
@@ -46,12 +61,12 @@ func (r *Injection) JSON() ([]byte, error) {
 // as decoded from raw, before injection (and not called for one that opted out): the webhook
 // reads the DaemonSet's annotations there to look up its config hash, so that raw is decoded
 // once for both. The result is left decoded (see Injection): the webhook diffs the trees that the
-// merge of Mutate decoded anyway, and never encodes the injected DaemonSet. An error of
-// configure is returned as it is.
+// merge of Mutate decoded anyway, or the encoded documents (see Injection.Encoded), and never
+// encodes the injected DaemonSet again. An error of configure is returned as it is.
 func DaemonSetTree(raw []byte, configure func(*appsv1.DaemonSet) (Config, error)) (Injection, error) {
 	var owned *corev1.Container
 	var notes []string
-	rawTree, outTree, err := mutateTree(raw, func(ds *appsv1.DaemonSet) error {
+	m, err := mutateTree(raw, func(ds *appsv1.DaemonSet) error {
 		if OptedOut(ds) {
 			return nil
 		}
@@ -68,8 +83,9 @@ func DaemonSetTree(raw []byte, configure func(*appsv1.DaemonSet) (Config, error)
 	if err != nil {
 		return Injection{}, err
 	}
-	res := Injection{Notes: notes, Raw: rawTree, Out: outTree, raw: raw}
-	if owned == nil || !mayHoldOwned(raw) {
+	res := Injection{Notes: notes, Raw: m.rawTree, Out: m.outTree, raw: raw, encoded: m.encoded}
+	// Encoded, the haproxy container is owned as the types write it: no field of raw can ride on it.
+	if owned == nil || m.encoded != nil || !mayHoldOwned(raw) {
 		return res, nil
 	}
 	if res.Out != nil {

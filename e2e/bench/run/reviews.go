@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/metrics-proxy/injector/webhook/components"
 	"github.com/metrics-proxy/injector/webhook/inject"
@@ -30,15 +31,34 @@ const loadNamespace = "bench-load"
 
 // reviews are the files holding the AdmissionReviews the load generator sends.
 type reviews struct {
-	// daemonSet is a CREATE of the DaemonSet stub (sent to the injector and to the no-op path);
+	// daemonSet is a CREATE of the DaemonSet stub as kube-apiserver sends it (sent to the
+	// injector and to the no-op path);
 	// configMap a CREATE of the seed's proxy ConfigMap (sent to the validator).
 	daemonSet, configMap string
 }
 
-// stubJSON is the DaemonSet stub: a name and no containers, in namespace.
-func stubJSON(name, namespace string) []byte {
-	return fmt.Appendf(nil, `{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":%q,"namespace":%q},`+
-		`"spec":{"template":{"spec":{"containers":[]}}}}`, name, namespace)
+// sentStub is the DaemonSet stub as kube-apiserver sends it to a mutating webhook: defaulted,
+// with its managedFields, in namespace, encoded by the Go types as kube-apiserver encodes it. It
+// is kube-apiserver's answer to a server dry run of the stub's create (no webhook is installed
+// yet) given a selector and template labels, which the dry run's validation requires and the
+// stub has not, then taken out again.
+func sentStub(ctx context.Context, cp *controlPlane, namespace string) ([]byte, error) {
+	ds := stub("proxy", namespace)
+	labels := map[string]string{"app": "proxy"}
+	ds.Spec.Selector = &metav1.LabelSelector{MatchLabels: labels}
+	ds.Spec.Template.Labels = labels
+	ds.Spec.Template.Spec.Containers = []corev1.Container{{Name: "placeholder", Image: "placeholder"}}
+	if err := cp.client.Create(ctx, ds, client.DryRunAll); err != nil {
+		return nil, fmt.Errorf("dry-run create of the stub: %w", err)
+	}
+	ds.Spec.Selector, ds.Spec.Template.Labels = nil, nil
+	ds.Spec.Template.Spec.Containers = []corev1.Container{}
+	ds.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}
+	out, err := json.Marshal(ds)
+	if err != nil {
+		return nil, fmt.Errorf("encode the stub: %w", err)
+	}
+	return out, nil
 }
 
 // writeReviews creates the load namespace and writes the AdmissionReviews into dir.
@@ -62,6 +82,10 @@ func writeReviews(ctx context.Context, cp *controlPlane, dir string) (reviews, e
 	if err := cp.client.Create(ctx, obj); err != nil {
 		return reviews{}, fmt.Errorf("create ConfigMap: %w", err)
 	}
+	ds, err := sentStub(ctx, cp, loadNamespace)
+	if err != nil {
+		return reviews{}, err
+	}
 	r := reviews{daemonSet: filepath.Join(dir, "review-daemonset.json"), configMap: filepath.Join(dir, "review-configmap.json")}
 	for _, f := range []struct {
 		file     string
@@ -71,7 +95,7 @@ func writeReviews(ctx context.Context, cp *controlPlane, dir string) (reviews, e
 		object   []byte
 	}{
 		{r.daemonSet, metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"},
-			metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}, "proxy", stubJSON("proxy", loadNamespace)},
+			metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "DaemonSet"}, "proxy", ds},
 		{r.configMap, metav1.GroupVersionResource{Version: "v1", Resource: "configmaps"},
 			metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, names.DefaultConfigMap, cm},
 	} {

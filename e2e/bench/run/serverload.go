@@ -35,7 +35,8 @@ func runServerPart(ctx context.Context, o options, bins programs, cp *controlPla
 	out.Server = "Server: `e2e/bench/server`, its own process: `server.New` exactly as `metrics-proxy serve` " +
 		"builds it (the real handlers, registered by `admission.Register`; JSON logs at the default level, to a file; " +
 		"connected to the local kube-apiserver), plus the no-op handler at `" + bench.NoopPath + "` registered on the same " +
-		"webhook server by the benchmark only. The injection review is a CREATE of the DaemonSet stub (" + size(r.daemonSet) +
+		"webhook server by the benchmark only. The injection review is a CREATE of the DaemonSet stub as kube-apiserver sends it to a webhook, defaulted and " +
+		"with its managedFields, encoded as kube-apiserver encodes it (from its answer to a server dry run; " + size(r.daemonSet) +
 		"; the no-op handler gets the same); the validation review a CREATE of the seed's proxy ConfigMap (" + size(r.configMap) +
 		", its `haproxy.cfg` with 4 frontends and backends), under the default policy."
 	out.Connections, out.Rate, out.Saturate, out.Open, out.Rounds = o.connections, o.rate, o.saturate, o.open, o.loadRounds
