@@ -63,7 +63,7 @@ func main() {
 	flag.IntVar(&o.scaleCreates, "scale-creates", 100, "scale: DaemonSet creates timed at each step")
 	flag.DurationVar(&o.scrapePeriod, "scrape-period", 500*time.Millisecond, "normal load: each scraper's scrape interval (Prometheus: 15s)")
 	flag.DurationVar(&o.scrapeNormal, "scrape-normal", 8*time.Second, "normal load: duration of each run")
-	flag.IntVar(&o.scrapeRounds, "scrape-rounds", 3, "normal load: runs per path, the paths taking turns")
+	flag.IntVar(&o.scrapeRounds, "scrape-rounds", 5, "normal load: runs per path, the paths taking turns")
 	flag.IntVar(&o.scrapeStress, "scrape-scrapers", 50, "stressed load: scrapers in flight on one target")
 	flag.DurationVar(&o.scrapeStressed, "scrape-stressed", 4*time.Second, "stressed load: duration of each run")
 	flag.IntVar(&o.scrapeStressRounds, "scrape-stressed-rounds", 2, "stressed load: runs per path and target")
