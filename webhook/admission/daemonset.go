@@ -77,6 +77,9 @@ func (h *DaemonSetInjector) Handle(ctx context.Context, req admission.Request) a
 		return decided(ctx, WebhookMutate, req, OutcomeError, err.Error(), admission.Errored(http.StatusBadRequest, err))
 	}
 	resp := patchResponse(&res)
+	if !resp.Allowed {
+		return decided(ctx, WebhookMutate, req, OutcomeError, resp.Result.Message, resp)
+	}
 	warnings = append(warnings, res.Notes...)
 	if w := podSecurityWarning(ctx, h.Namespaces, req.Namespace); w != "" {
 		warnings = append(warnings, w)

@@ -16,7 +16,9 @@ import (
 // equal values exactly when their bytes are, so a part equal in both is skipped without being
 // decoded, an object or array that differs is split into its members one level only, and a value
 // the patch adds or replaces is carried as its bytes. The operations are diffJSON's, each
-// object's keys in order. A document not written that way is an error, never a wrong patch.
+// object's keys in order. Only such documents may be given: the handler does so only when the
+// reviewed one is byte for byte what the types write. A malformed one is an error; one that is
+// well formed but written otherwise (spaces, a key twice) may get redundant operations.
 func diffEncoded(a, b []byte, path string, ops []jsonpatch.JsonPatchOperation) ([]jsonpatch.JsonPatchOperation, error) {
 	if bytes.Equal(a, b) {
 		return ops, nil
