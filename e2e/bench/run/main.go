@@ -44,8 +44,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.out, "out", filepath.Join(harness.RepoRoot(), "docs", "benchmarks.md"), "where to write the report")
 	flag.StringVar(&o.benchtime, "benchtime", "1s", "go test -benchtime of the microbenchmarks")
-	flag.IntVar(&o.creates, "creates", 600, "measured DaemonSet creates per end-to-end scenario (all rounds)")
-	flag.IntVar(&o.rounds, "rounds", 6, "end-to-end rounds: the scenarios take turns this many times")
+	flag.IntVar(&o.creates, "creates", 300, "measured DaemonSet creates per end-to-end scenario (all rounds)")
+	flag.IntVar(&o.rounds, "rounds", 3, "end-to-end rounds: the scenarios take turns this many times")
 	flag.IntVar(&o.warmup, "warmup", 10, "unmeasured DaemonSet creates per scenario and round")
 	flag.IntVar(&o.connections, "connections", 16, "keep-alive connections of the load generator")
 	flag.IntVar(&o.loadRounds, "load-rounds", 5, "server load runs per handler and mode, taking turns between handlers")
