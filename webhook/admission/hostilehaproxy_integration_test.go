@@ -39,17 +39,23 @@ func hostileHAProxy() corev1.Container {
 	}
 }
 
+// configVolume is ds's config volume.
+func configVolume(t *testing.T, ds *appsv1.DaemonSet) *corev1.Volume {
+	t.Helper()
+	for i := range ds.Spec.Template.Spec.Volumes {
+		if ds.Spec.Template.Spec.Volumes[i].Name == names.VolumeName {
+			return &ds.Spec.Template.Spec.Volumes[i]
+		}
+	}
+	t.Fatalf("no %s volume in %s", names.VolumeName, ds.Name)
+	return nil
+}
+
 // assertOwnHAProxy checks that ds is injected and its haproxy container is the injector's own.
 func assertOwnHAProxy(t *testing.T, ds *appsv1.DaemonSet) {
 	t.Helper()
 	assertInjected(t, ds)
-	var c *corev1.Container
-	for i := range ds.Spec.Template.Spec.Containers {
-		if ds.Spec.Template.Spec.Containers[i].Name == names.ContainerName {
-			c = &ds.Spec.Template.Spec.Containers[i]
-		}
-	}
-	require.NotNil(t, c)
+	c := haproxyContainer(t, ds)
 	settings, err := inject.ParseSettings(ds.Annotations, names.DefaultImage)
 	require.NoError(t, err)
 	want := inject.Container(settings, c.Resources)
@@ -105,28 +111,20 @@ func TestHostileHAProxyThroughAPIServer(t *testing.T) {
 		}
 		got := getDaemonSet(t, ns, "proxy")
 		assertOwnHAProxy(t, got)
-		for _, v := range got.Spec.Template.Spec.Volumes {
-			if v.Name == names.VolumeName {
-				assert.Nil(t, v.HostPath)
-				assert.NotNil(t, v.ConfigMap)
-			}
-		}
+		v := configVolume(t, got)
+		assert.Nil(t, v.HostPath)
+		assert.NotNil(t, v.ConfigMap)
 	})
 	t.Run("update", func(t *testing.T) {
 		ns := newProxyNamespace(t, enabled)
 		kubectl(t, manifestOf(stub, "proxy", ns, ""), "apply", "-f", "-")
 		ds := getDaemonSet(t, ns, "proxy")
 		ds.Annotations["example.com/tricky"] = trickyText
-		for i := range ds.Spec.Template.Spec.Containers {
-			if ds.Spec.Template.Spec.Containers[i].Name == names.ContainerName {
-				h := hostileHAProxy()
-				c := &ds.Spec.Template.Spec.Containers[i]
-				c.Command, c.Args, c.Env, c.EnvFrom, c.Lifecycle, c.LivenessProbe = h.Command, h.Args, h.Env, h.EnvFrom, h.Lifecycle, h.LivenessProbe
-				c.SecurityContext, c.WorkingDir = h.SecurityContext, h.WorkingDir
-				c.VolumeMounts = append(c.VolumeMounts, h.VolumeMounts...)
-				c.Ports = append(c.Ports, h.Ports...)
-			}
-		}
+		h, c := hostileHAProxy(), haproxyContainer(t, ds)
+		c.Command, c.Args, c.Env, c.EnvFrom, c.Lifecycle, c.LivenessProbe = h.Command, h.Args, h.Env, h.EnvFrom, h.Lifecycle, h.LivenessProbe
+		c.SecurityContext, c.WorkingDir = h.SecurityContext, h.WorkingDir
+		c.VolumeMounts = append(c.VolumeMounts, h.VolumeMounts...)
+		c.Ports = append(c.Ports, h.Ports...)
 		ds.Spec.Template.Spec.Volumes = append(ds.Spec.Template.Spec.Volumes, corev1.Volume{Name: "bin", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "bin"}}}})
 		err := cp.Client.Update(ctx, ds)
 		if err != nil {
@@ -180,11 +178,7 @@ func TestHostileHAProxyServerSideApply(t *testing.T) {
 			}
 			ds := getDaemonSet(t, ns, "proxy")
 			assertOwnHAProxy(t, ds)
-			for _, v := range ds.Spec.Template.Spec.Volumes {
-				if v.Name == names.VolumeName {
-					assert.Nil(t, v.HostPath)
-				}
-			}
+			assert.Nil(t, configVolume(t, ds).HostPath)
 			assert.NotEqual(t, "forged", ds.Spec.Template.Annotations[names.ConfigHashAnnotation])
 		})
 	}

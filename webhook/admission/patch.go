@@ -65,20 +65,28 @@ func diffJSON(a, b any, path string, ops []jsonpatch.JsonPatchOperation) []jsonp
 		if !ok {
 			return append(ops, jsonpatch.NewOperation("replace", path, b))
 		}
-		n := min(len(at), len(bt))
-		for i := len(at) - 1; i >= n; i-- {
-			ops = append(ops, jsonpatch.NewOperation("remove", path+"/"+strconv.Itoa(i), nil))
-		}
-		for i := n; i < len(bt); i++ {
-			ops = append(ops, jsonpatch.NewOperation("add", path+"/"+strconv.Itoa(i), bt[i]))
-		}
-		for i := range n {
+		ops = resizeArray(path, len(at), len(bt), func(i int) any { return bt[i] }, ops)
+		for i := range min(len(at), len(bt)) {
 			ops = diffJSON(at[i], bt[i], path+"/"+strconv.Itoa(i), ops)
 		}
 		return ops
 	}
 	if !sameScalar(a, b) {
 		ops = append(ops, jsonpatch.NewOperation("replace", path, b))
+	}
+	return ops
+}
+
+// resizeArray appends the operations that turn an array of na elements at path into one of nb:
+// the surplus removed from the end, the new elements (added(i) for index i) added at the end.
+// The elements both have are left to the caller.
+func resizeArray(path string, na, nb int, added func(int) any, ops []jsonpatch.JsonPatchOperation) []jsonpatch.JsonPatchOperation {
+	n := min(na, nb)
+	for i := na - 1; i >= n; i-- {
+		ops = append(ops, jsonpatch.NewOperation("remove", path+"/"+strconv.Itoa(i), nil))
+	}
+	for i := n; i < nb; i++ {
+		ops = append(ops, jsonpatch.NewOperation("add", path+"/"+strconv.Itoa(i), added(i)))
 	}
 	return ops
 }

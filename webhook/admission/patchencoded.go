@@ -33,25 +33,19 @@ func diffEncoded(a, b []byte, path string, ops []jsonpatch.JsonPatchOperation) (
 		if err != nil {
 			return nil, err
 		}
-		old := make(map[string][]byte, len(am))
-		for _, m := range am {
-			old[m.key] = m.value
-		}
-		kept := make(map[string]bool, len(bm))
-		for _, m := range bm {
-			kept[m.key] = true
-			av, ok := old[m.key]
-			if !ok {
-				ops = append(ops, jsonpatch.NewOperation("add", pointer(path, m.key), json.RawMessage(m.value)))
-				continue
-			}
-			if ops, err = diffEncoded(av, m.value, pointer(path, m.key), ops); err != nil {
-				return nil, err
-			}
-		}
-		for _, m := range am {
-			if !kept[m.key] {
-				ops = append(ops, jsonpatch.NewOperation("remove", pointer(path, m.key), nil))
+		for len(am) > 0 || len(bm) > 0 { // both sorted by key: walk them together
+			switch {
+			case len(bm) == 0 || len(am) > 0 && am[0].key < bm[0].key:
+				ops = append(ops, jsonpatch.NewOperation("remove", pointer(path, am[0].key), nil))
+				am = am[1:]
+			case len(am) == 0 || bm[0].key < am[0].key:
+				ops = append(ops, jsonpatch.NewOperation("add", pointer(path, bm[0].key), json.RawMessage(bm[0].value)))
+				bm = bm[1:]
+			default:
+				if ops, err = diffEncoded(am[0].value, bm[0].value, pointer(path, bm[0].key), ops); err != nil {
+					return nil, err
+				}
+				am, bm = am[1:], bm[1:]
 			}
 		}
 		return ops, nil
@@ -64,14 +58,8 @@ func diffEncoded(a, b []byte, path string, ops []jsonpatch.JsonPatchOperation) (
 		if err != nil {
 			return nil, err
 		}
-		n := min(len(as), len(bs))
-		for i := len(as) - 1; i >= n; i-- {
-			ops = append(ops, jsonpatch.NewOperation("remove", path+"/"+strconv.Itoa(i), nil))
-		}
-		for i := n; i < len(bs); i++ {
-			ops = append(ops, jsonpatch.NewOperation("add", path+"/"+strconv.Itoa(i), json.RawMessage(bs[i])))
-		}
-		for i := range n {
+		ops = resizeArray(path, len(as), len(bs), func(i int) any { return json.RawMessage(bs[i]) }, ops)
+		for i := range min(len(as), len(bs)) {
 			if ops, err = diffEncoded(as[i], bs[i], path+"/"+strconv.Itoa(i), ops); err != nil {
 				return nil, err
 			}

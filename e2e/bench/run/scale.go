@@ -94,6 +94,11 @@ func runScale(ctx context.Context, o options, bins programs, cp *controlPlane, s
 // namespace not enabled for injection, where no webhook of ours is called: the API server's own
 // cost at this scale. The two take turns, so that both see the same cluster.
 func timedCreatesAtScale(ctx context.Context, cp *controlPlane, step, n int, probe string) (full, baseline []time.Duration, err error) {
+	plain, err := complete("plain", scaleBaseline)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain.Labels, plain.Annotations = nil, nil
 	for i := range n {
 		name := fmt.Sprintf("scale-%d-%d", step, i)
 		d, err := timedCreate(ctx, cp.client, stub(name, probe))
@@ -101,12 +106,9 @@ func timedCreatesAtScale(ctx context.Context, cp *controlPlane, step, n int, pro
 			return nil, nil, fmt.Errorf("create at scale: %w", err)
 		}
 		full = append(full, d)
-		plain, err := complete(name, scaleBaseline)
-		if err != nil {
-			return nil, nil, err
-		}
-		plain.Labels, plain.Annotations = nil, nil
-		if d, err = timedCreate(ctx, cp.client, plain); err != nil {
+		ds := plain.DeepCopy()
+		ds.Name = name
+		if d, err = timedCreate(ctx, cp.client, ds); err != nil {
 			return nil, nil, fmt.Errorf("create without webhooks at scale: %w", err)
 		}
 		baseline = append(baseline, d)
